@@ -1,1 +1,609 @@
-/* placeholder: being written */
+/*
+ * config.c — vitals.ini: the [host] section and the plugins' sections.
+ *
+ * GKeyFile parses the file, but it forgets where each key came from, and a
+ * message without a line number sends the user hunting.  So this module
+ * also scans the text itself and keeps a map "group\x1fkey" / "group" ->
+ * line, read the same way GKeyFile reads it: leading whitespace skipped,
+ * `#` and `;` comments, `[group]` headers (trailing blanks allowed),
+ * `key = value` with the key trimmed.  (GKeyFile knows only `#` comments, so
+ * a `;` line is handed to it as `#`.)  Every error names the file, the line,
+ * the key and what would have been valid.
+ *
+ * [host] is checked here; [plugin:NAME] is checked against the plugin's own
+ * schema when the loader calls vitals_config_fill_plugin().  Any other
+ * section draws a warning, not an error, so an older host still reads a
+ * newer file.  A failed load leaves the configuration as it was.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "log.h"
+
+#ifndef VITALS_DEFAULT_PLUGINS_DIR
+#error "the build must define VITALS_DEFAULT_PLUGINS_DIR"
+#endif
+
+#define KEY_SEP '\x1f'
+#define PLUGIN_PREFIX "plugin:"
+
+G_DEFINE_QUARK(vitals-config-error-quark, vitals_config_error)
+
+/* The sections besides [plugin:NAME] that some part of the host reads; a
+ * module that starts reading a new section adds one line here. */
+static const char *const known_sections[] = {
+    "host",
+    NULL,
+};
+
+/* ---- [host] keys --------------------------------------------------------- */
+
+typedef enum { HOST_STRING, HOST_PATH_OR_NONE, HOST_INT, HOST_DOUBLE, HOST_LEVEL } host_kind;
+
+typedef struct host_key {
+    const char *key;
+    host_kind kind;
+    double min, max;    /* HOST_INT, HOST_DOUBLE */
+    size_t offset;      /* into vitals_config    */
+    const char *expect; /* "'v' is not <expect>" */
+} host_key;
+
+static const host_key host_keys[] = {
+    { "listen", HOST_STRING, 0, 0, offsetof(vitals_config, listen),
+      "an address (such as 127.0.0.1 or 0.0.0.0)" },
+    { "port", HOST_INT, 0, 65535, offsetof(vitals_config, port), "an integer 0..65535" },
+    { "interval", HOST_DOUBLE, 0.05, 3600, offsetof(vitals_config, interval),
+      "a number of seconds 0.05..3600" },
+    { "history", HOST_INT, 2, 100000, offsetof(vitals_config, history),
+      "an integer 2..100000" },
+    { "plugins_dir", HOST_STRING, 0, 0, offsetof(vitals_config, plugins_dir), "a directory" },
+    { "web_root", HOST_PATH_OR_NONE, 0, 0, offsetof(vitals_config, web_root),
+      "a directory" },
+    { "log_level", HOST_LEVEL, 0, 0, offsetof(vitals_config, log_level),
+      "one of error, warn, info, debug" },
+};
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+/* ---- the line map --------------------------------------------------------- */
+
+/* The map key of `key` in `group` (newly allocated), or of the group's
+ * header when `key` is NULL. */
+static char *line_key(const char *group, const char *key)
+{
+    if (!key)
+        return g_strdup(group);
+    return g_strdup_printf("%s%c%s", group, KEY_SEP, key);
+}
+
+/*
+ * Scans `text` (NUL-terminated) line by line, recording in `lines` the line
+ * of each group header (the first one, as GKeyFile merges repeated groups)
+ * and of each key (the last one, whose value GKeyFile keeps).  Rewrites `;`
+ * comment lines to `#` in place so that GKeyFile accepts them.  Returns the
+ * first line GKeyFile will refuse (not a comment, group or `key = value`,
+ * or a key before any group), or 0 when every line looks right.
+ */
+static int scan_lines(char *text, GHashTable *lines)
+{
+    int bad = 0, number = 0;
+    char *group = NULL;
+    for (char *p = text; *p; ) {
+        char *end = strchr(p, '\n');
+        char *next = end ? end + 1 : p + strlen(p);
+        if (!end)
+            end = next;
+        number++;
+        while (end > p && end[-1] == '\r')
+            end--;
+        while (p < end && g_ascii_isspace(*p))
+            p++;
+
+        gboolean ok = TRUE;
+        if (p == end || *p == '#' || *p == ';') {
+            if (p < end)
+                *p = '#';
+        } else if (*p == '[') { /* GKeyFile: up to the first ']', then blanks */
+            char *close = memchr(p, ']', (size_t)(end - p));
+            char *q = close ? close + 1 : end;
+            while (q < end && (*q == ' ' || *q == '\t'))
+                q++;
+            ok = close && q == end && close > p + 1 && !memchr(p + 1, '[', (size_t)(close - p));
+            if (ok) {
+                g_free(group);
+                group = g_strndup(p + 1, (size_t)(close - p - 1));
+                if (!g_hash_table_contains(lines, group))
+                    g_hash_table_insert(lines, g_strdup(group), GINT_TO_POINTER(number));
+            }
+        } else {
+            char *eq = memchr(p, '=', (size_t)(end - p));
+            char *key_end = eq;
+            while (key_end && key_end > p && g_ascii_isspace(key_end[-1]))
+                key_end--;
+            ok = eq && key_end > p && group;
+            if (ok) {
+                char *key = g_strndup(p, (size_t)(key_end - p));
+                g_hash_table_replace(lines, line_key(group, key), GINT_TO_POINTER(number));
+                g_free(key);
+            }
+        }
+        if (!ok && !bad)
+            bad = number;
+        p = next;
+    }
+    g_free(group);
+    return bad;
+}
+
+/* See config.h. */
+int vitals_config_line(const vitals_config *cfg, const char *group, const char *key)
+{
+    if (!cfg || !cfg->lines || !group)
+        return 0;
+    char *k = line_key(group, key);
+    int line = GPOINTER_TO_INT(g_hash_table_lookup(cfg->lines, k));
+    g_free(k);
+    return line;
+}
+
+/* "path:line" for a key (or a group header when key is NULL), "path" when the
+ * line is unknown; newly allocated. */
+static char *where(const vitals_config *cfg, const char *group, const char *key)
+{
+    const char *path = cfg->path ? cfg->path : "(no config file)";
+    int line = vitals_config_line(cfg, group, key);
+    return line > 0 ? g_strdup_printf("%s:%d", path, line) : g_strdup(path);
+}
+
+/*
+ * Finds the key of `group` (as written in the file, so including any
+ * `key[locale]` GKeyFile hides) that comes first in the file among those
+ * `valid` (a NULL-terminated list) does not name.  Returns it newly
+ * allocated, or NULL when every key is valid.
+ */
+static char *first_unknown_key(const vitals_config *cfg, const char *group,
+                               const char *const *valid)
+{
+    size_t len = strlen(group);
+    char *found = NULL;
+    int found_line = 0;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, cfg->lines);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const char *name = k;
+        if (strncmp(name, group, len) != 0 || name[len] != KEY_SEP)
+            continue;
+        name += len + 1;
+        if (g_strv_contains(valid, name))
+            continue;
+        if (!found || GPOINTER_TO_INT(v) < found_line) {
+            g_free(found);
+            found = g_strdup(name);
+            found_line = GPOINTER_TO_INT(v);
+        }
+    }
+    return found;
+}
+
+/* Sets a VITALS_CONFIG_ERROR_KEY error for `key`, listing `valid`. */
+static void unknown_key_error(const vitals_config *cfg, const char *group, const char *key,
+                              const char *const *valid, GError **error)
+{
+    char *at = where(cfg, group, key);
+    char *list = g_strjoinv(", ", (char **)valid);
+    g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_KEY,
+                "%s: unknown key '%s' in [%s]; valid keys: %s", at, key, group, list);
+    g_free(list);
+    g_free(at);
+}
+
+/* Sets a VITALS_CONFIG_ERROR_VALUE error: "<at>: key 'k' in [g]: 'v' is not X". */
+static void value_error(const vitals_config *cfg, const char *group, const char *key,
+                        const char *value, const char *why, GError **error)
+{
+    char *at = where(cfg, group, key);
+    g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
+                "%s: key '%s' in [%s]: '%s' is %s", at, key, group, value, why);
+    g_free(at);
+}
+
+/*
+ * The value of `key` in `group`, unescaped by GKeyFile and with trailing
+ * whitespace removed (GKeyFile keeps it; write `\s` for a meaningful blank).
+ * Returns it newly allocated, or NULL with `error` set (a bad escape or a
+ * value that is not UTF-8).  The key must exist.
+ */
+static char *get_value(const vitals_config *cfg, const char *group, const char *key,
+                       GError **error)
+{
+    GError *e = NULL;
+    char *value = g_key_file_get_string(cfg->keyfile, group, key, &e);
+    if (e) {
+        char *at = where(cfg, group, key);
+        g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
+                    "%s: key '%s' in [%s]: %s", at, key, group, e->message);
+        g_free(at);
+        g_error_free(e);
+        g_free(value);
+        return NULL;
+    }
+    return g_strchomp(value);
+}
+
+/* ---- values ----------------------------------------------------------------- */
+
+/* See config.h.  `dest` may be NULL to only check `text`; otherwise a
+ * STRING is g_strdup'ed, stored and appended to `owned` (which must then be
+ * non-NULL and free its elements with g_free).  On failure `*why` (when
+ * `why` is non-NULL) is a static phrase that follows "is": "not an
+ * integer", "not a number", "not a boolean (true/false)" …, and `dest` is
+ * untouched. */
+gboolean vitals_config_parse_value(vitals_config_type type, const char *text, void *dest,
+                                   GPtrArray *owned, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    if (!text) {
+        *why = "missing";
+        return FALSE;
+    }
+    char *end = NULL;
+    switch (type) {
+    case VITALS_CFG_BOOL: {
+        static const char *const yes[] = { "true", "yes", "1" };
+        static const char *const no[] = { "false", "no", "0" };
+        for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
+            gboolean t = g_ascii_strcasecmp(text, yes[i]) == 0;
+            if (t || g_ascii_strcasecmp(text, no[i]) == 0) {
+                if (dest)
+                    *(bool *)dest = t;
+                return TRUE;
+            }
+        }
+        *why = "not a boolean (true/false)";
+        return FALSE;
+    }
+    case VITALS_CFG_INT: {
+        if (!*text || g_ascii_isspace(*text)) {
+            *why = "not an integer";
+            return FALSE;
+        }
+        errno = 0;
+        gint64 v = g_ascii_strtoll(text, &end, 10);
+        if (*end) {
+            *why = "not an integer";
+            return FALSE;
+        }
+        if (errno == ERANGE) {
+            *why = "not an integer in the 64-bit range";
+            return FALSE;
+        }
+        if (dest)
+            *(int64_t *)dest = v;
+        return TRUE;
+    }
+    case VITALS_CFG_DOUBLE: {
+        if (!*text || g_ascii_isspace(*text)) {
+            *why = "not a number";
+            return FALSE;
+        }
+        double v = g_ascii_strtod(text, &end);
+        if (*end) {
+            *why = "not a number";
+            return FALSE;
+        }
+        if (!isfinite(v)) {
+            *why = "not a finite number";
+            return FALSE;
+        }
+        if (dest)
+            *(double *)dest = v;
+        return TRUE;
+    }
+    case VITALS_CFG_STRING:
+        if (dest) {
+            g_return_val_if_fail(owned != NULL, FALSE);
+            char *copy = g_strdup(text);
+            g_ptr_array_add(owned, copy);
+            *(const char **)dest = copy;
+        }
+        return TRUE;
+    case VITALS_CFG_END:
+    default:
+        *why = "of an unknown schema type";
+        return FALSE;
+    }
+}
+
+/* Parses one [host] value into `cfg`.  Returns FALSE with `error` set when
+ * it is not what `hk` expects. */
+static gboolean apply_host_key(vitals_config *cfg, const host_key *hk, const char *value,
+                               GError **error)
+{
+    void *field = (char *)cfg + hk->offset;
+    gboolean ok = TRUE;
+    switch (hk->kind) {
+    case HOST_STRING:
+    case HOST_PATH_OR_NONE:
+        if (*value || hk->kind == HOST_PATH_OR_NONE) {
+            g_free(*(char **)field);
+            *(char **)field = *value ? g_strdup(value) : NULL; /* empty: none */
+        } else {
+            ok = FALSE;
+        }
+        break;
+    case HOST_INT: {
+        int64_t v;
+        ok = vitals_config_parse_value(VITALS_CFG_INT, value, &v, NULL, NULL) &&
+             v >= (int64_t)hk->min && v <= (int64_t)hk->max;
+        if (ok)
+            *(int *)field = (int)v;
+        break;
+    }
+    case HOST_DOUBLE: {
+        double v;
+        ok = vitals_config_parse_value(VITALS_CFG_DOUBLE, value, &v, NULL, NULL) &&
+             v >= hk->min && v <= hk->max;
+        if (ok)
+            *(double *)field = v;
+        break;
+    }
+    case HOST_LEVEL:
+        ok = FALSE;
+        for (size_t i = 0; i < G_N_ELEMENTS(level_names); i++) {
+            if (g_ascii_strcasecmp(value, level_names[i]) == 0) {
+                *(vitals_log_level *)field = (vitals_log_level)i;
+                ok = TRUE;
+            }
+        }
+        break;
+    }
+    if (!ok) {
+        char *why = g_strdup_printf("not %s", hk->expect);
+        value_error(cfg, "host", hk->key, value, why, error);
+        g_free(why);
+    }
+    return ok;
+}
+
+/* Checks the keys of [host] and stores their values in `cfg`.  Returns
+ * FALSE with `error` set at the first unknown key or bad value. */
+static gboolean apply_host(vitals_config *cfg, GError **error)
+{
+    const char *valid[G_N_ELEMENTS(host_keys) + 1];
+    for (size_t i = 0; i < G_N_ELEMENTS(host_keys); i++)
+        valid[i] = host_keys[i].key;
+    valid[G_N_ELEMENTS(host_keys)] = NULL;
+
+    char *unknown = first_unknown_key(cfg, "host", valid);
+    if (unknown) {
+        unknown_key_error(cfg, "host", unknown, valid, error);
+        g_free(unknown);
+        return FALSE;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(host_keys); i++) {
+        if (!g_key_file_has_key(cfg->keyfile, "host", host_keys[i].key, NULL))
+            continue;
+        char *value = get_value(cfg, "host", host_keys[i].key, error);
+        gboolean ok = value && apply_host_key(cfg, &host_keys[i], value, error);
+        g_free(value);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Logs a warning for each group that no part of the host reads. */
+static void warn_unknown_groups(const vitals_config *cfg)
+{
+    char **groups = g_key_file_get_groups(cfg->keyfile, NULL);
+    for (char **g = groups; *g; g++) {
+        if (g_strv_contains(known_sections, *g) ||
+            (g_str_has_prefix(*g, PLUGIN_PREFIX) && (*g)[strlen(PLUGIN_PREFIX)]))
+            continue;
+        GString *known = g_string_new(NULL);
+        for (const char *const *k = known_sections; *k; k++)
+            g_string_append_printf(known, "[%s], ", *k);
+        g_string_append(known, "[" PLUGIN_PREFIX "NAME]");
+        char *at = where(cfg, *g, NULL);
+        vitals_log(VITALS_LOG_WARN, "config", "%s: unknown section [%s] ignored; known: %s",
+                   at, *g, known->str);
+        g_free(at);
+        g_string_free(known, TRUE);
+    }
+    g_strfreev(groups);
+}
+
+/* ---- the file ------------------------------------------------------------- */
+
+/* See config.h. */
+void vitals_config_init(vitals_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->listen = g_strdup(VITALS_DEFAULT_LISTEN);
+    cfg->port = VITALS_DEFAULT_PORT;
+    cfg->interval = VITALS_DEFAULT_INTERVAL;
+    cfg->history = VITALS_DEFAULT_HISTORY;
+    cfg->plugins_dir = g_strdup(VITALS_DEFAULT_PLUGINS_DIR);
+    cfg->web_root = NULL;
+    cfg->log_level = VITALS_LOG_INFO;
+    cfg->keyfile = g_key_file_new();
+    cfg->lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/* See config.h.  Frees every field and zeroes the struct, so clearing twice
+ * is harmless and vitals_config_init() may follow. */
+void vitals_config_clear(vitals_config *cfg)
+{
+    if (!cfg)
+        return;
+    g_free(cfg->path);
+    g_free(cfg->listen);
+    g_free(cfg->plugins_dir);
+    g_free(cfg->web_root);
+    if (cfg->keyfile)
+        g_key_file_free(cfg->keyfile);
+    if (cfg->lines)
+        g_hash_table_destroy(cfg->lines);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+/* Parses `text` (the file's `len` bytes, modified in place) into the empty
+ * keyfile and line map of `cfg`.  Returns FALSE with a SYNTAX error that
+ * names the file, and the line when the scan found it. */
+static gboolean parse_text(vitals_config *cfg, char *text, gsize len, GError **error)
+{
+    if (strlen(text) != len) {
+        g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_SYNTAX,
+                    "%s: contains a NUL byte; not an INI file", cfg->path);
+        return FALSE;
+    }
+    if (g_str_has_prefix(text, "\xEF\xBB\xBF")) /* a UTF-8 byte order mark */
+        memset(text, ' ', 3);
+    int bad = scan_lines(text, cfg->lines);
+    GError *e = NULL;
+    if (!g_key_file_load_from_data(cfg->keyfile, text, len, G_KEY_FILE_NONE, &e)) {
+        if (bad)
+            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_SYNTAX, "%s:%d: %s",
+                        cfg->path, bad, e->message);
+        else
+            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_SYNTAX, "%s: %s",
+                        cfg->path, e->message);
+        g_error_free(e);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* See config.h.  `cfg` must have been initialised; values the file does not
+ * set keep their current values.  On error `cfg` is left unchanged.  A
+ * missing or unreadable file is VITALS_CONFIG_ERROR_READ, a file GKeyFile
+ * refuses VITALS_CONFIG_ERROR_SYNTAX, then KEY or VALUE for [host]. */
+gboolean vitals_config_load(vitals_config *cfg, const char *path, GError **error)
+{
+    g_return_val_if_fail(cfg != NULL && path != NULL, FALSE);
+    char *text = NULL;
+    gsize len = 0;
+    GError *e = NULL;
+    if (!g_file_get_contents(path, &text, &len, &e)) {
+        g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_READ,
+                    "cannot read the config file: %s", e->message);
+        g_error_free(e);
+        return FALSE;
+    }
+
+    /* Work on a copy so that a failure leaves `cfg` as it was. */
+    vitals_config next = *cfg;
+    next.path = g_strdup(path);
+    next.listen = g_strdup(cfg->listen);
+    next.plugins_dir = g_strdup(cfg->plugins_dir);
+    next.web_root = g_strdup(cfg->web_root);
+    next.keyfile = g_key_file_new();
+    next.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    gboolean ok = parse_text(&next, text, len, error) && apply_host(&next, error);
+    g_free(text);
+    if (!ok) {
+        vitals_config_clear(&next);
+        return FALSE;
+    }
+    warn_unknown_groups(&next);
+    vitals_config_clear(cfg);
+    *cfg = next;
+    return TRUE;
+}
+
+/* ---- plugins ---------------------------------------------------------------- */
+
+/* See config.h.  Returns FALSE with `error` set when `enabled` is not a
+ * boolean; so FALSE alone means disabled only when no error was set. */
+gboolean vitals_config_plugin_enabled(const vitals_config *cfg, const char *plugin,
+                                      GError **error)
+{
+    g_return_val_if_fail(cfg != NULL && plugin != NULL, FALSE);
+    char *group = g_strconcat(PLUGIN_PREFIX, plugin, NULL);
+    gboolean enabled = TRUE;
+    if (g_key_file_has_key(cfg->keyfile, group, "enabled", NULL)) {
+        char *value = get_value(cfg, group, "enabled", error);
+        bool b = false;
+        const char *why = NULL;
+        if (!value) {
+            enabled = FALSE;
+        } else if (vitals_config_parse_value(VITALS_CFG_BOOL, value, &b, NULL, &why)) {
+            enabled = b;
+        } else {
+            value_error(cfg, group, "enabled", value, why, error);
+            enabled = FALSE;
+        }
+        g_free(value);
+    }
+    g_free(group);
+    return enabled;
+}
+
+/* See config.h.  Entries end at type VITALS_CFG_END or key NULL; a NULL
+ * default_value leaves the field as it was (zero in fresh state).  Errors:
+ * KEY for a key outside the schema; VALUE for a bad value in the file, or
+ * for a schema that is itself wrong (a bad default, an unknown type, the
+ * reserved key `enabled`), blamed on the plugin.  On error the state is
+ * partly filled and must be discarded; strings already stored are in
+ * `owned`. */
+gboolean vitals_config_fill_plugin(const vitals_config *cfg, const char *plugin,
+                                   const vitals_config_entry *schema, void *state,
+                                   GPtrArray *owned, GError **error)
+{
+    g_return_val_if_fail(cfg != NULL && plugin != NULL && owned != NULL, FALSE);
+    char *group = g_strconcat(PLUGIN_PREFIX, plugin, NULL);
+    GPtrArray *valid = g_ptr_array_new();
+    g_ptr_array_add(valid, (gpointer) "enabled");
+    for (const vitals_config_entry *e = schema; e && e->key && e->type != VITALS_CFG_END; e++)
+        g_ptr_array_add(valid, (gpointer)e->key);
+    g_ptr_array_add(valid, NULL);
+    const char *const *valid_keys = (const char *const *)valid->pdata;
+
+    gboolean ok = TRUE;
+    char *unknown = first_unknown_key(cfg, group, valid_keys);
+    if (unknown) {
+        unknown_key_error(cfg, group, unknown, valid_keys, error);
+        g_free(unknown);
+        ok = FALSE;
+    }
+    for (const vitals_config_entry *e = schema; ok && e && e->key && e->type != VITALS_CFG_END;
+         e++) {
+        void *dest = (char *)state + e->offset;
+        const char *why = NULL;
+        if (strcmp(e->key, "enabled") == 0) {
+            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
+                        "plugin '%s' schema: key 'enabled' is reserved for the host", plugin);
+            ok = FALSE;
+        } else if (e->type > VITALS_CFG_STRING) {
+            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
+                        "plugin '%s' schema: key '%s' has unknown type %d", plugin, e->key,
+                        (int)e->type);
+            ok = FALSE;
+        } else if (g_key_file_has_key(cfg->keyfile, group, e->key, NULL)) {
+            char *value = get_value(cfg, group, e->key, error);
+            ok = value != NULL;
+            if (ok && !vitals_config_parse_value(e->type, value, dest, owned, &why)) {
+                value_error(cfg, group, e->key, value, why, error);
+                ok = FALSE;
+            }
+            g_free(value);
+        } else if (e->default_value &&
+                   !vitals_config_parse_value(e->type, e->default_value, dest, owned, &why)) {
+            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
+                        "plugin '%s' schema: default '%s' for key '%s' is %s", plugin,
+                        e->default_value, e->key, why);
+            ok = FALSE;
+        }
+    }
+    g_ptr_array_free(valid, TRUE);
+    g_free(group);
+    return ok;
+}

@@ -1,1 +1,236 @@
-/* placeholder: being written */
+/*
+ * loader.c — finds, checks, opens and runs collector plugins.
+ *
+ * The order of checks is the order of risk: nothing of a plugin runs until
+ * its file, its symbol, its ABI and its name have been checked (the entry
+ * getter itself only returns a constant).  Every refusal is one log line
+ * naming the file and the reason; the host keeps going without it.
+ */
+#include "loader.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+G_DEFINE_QUARK(vitals-plugin-error-quark, vitals_plugin_error)
+
+/* The smallest vitals_plugin_info a 1.0 plugin may present. */
+#define INFO_SIZE_1_0 (offsetof(vitals_plugin_info, shutdown) + sizeof(void (*)(void)))
+
+static vitals_loaded_plugin *plugin_new(const char *dir, const char *file, vitals_registry *reg,
+                                        double interval)
+{
+    vitals_loaded_plugin *lp = g_new0(vitals_loaded_plugin, 1);
+    lp->pub.api = vitals_host_api_table();
+    lp->name = g_strndup(file, strlen(file) - strlen(".so"));
+    lp->path = g_build_filename(dir, file, NULL);
+    lp->owned = g_ptr_array_new_with_free_func(g_free);
+    lp->registry = reg;
+    lp->interval = interval;
+    return lp;
+}
+
+static void plugin_free(vitals_loaded_plugin *lp)
+{
+    /* A module whose code ran stays mapped: it may have left threads or
+     * handlers behind, and unmapping them would crash later, not now. */
+    if (lp->module && !lp->info)
+        g_module_close(lp->module);
+    g_free(lp->pub.state);
+    g_ptr_array_free(lp->owned, TRUE);
+    g_free(lp->error);
+    g_free(lp->path);
+    g_free(lp->name);
+    g_free(lp);
+}
+
+static void refuse(vitals_loaded_plugin *lp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void refuse(vitals_loaded_plugin *lp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_free(lp->error);
+    lp->error = why;
+    lp->status = VITALS_PLUGIN_FAILED;
+    vitals_log(VITALS_LOG_ERROR, "loader", "skipping plugin %s: %s", lp->path, why);
+}
+
+/* Opens the module and checks its descriptor; no plugin code but the
+ * constant getter runs here.  Returns the descriptor, or NULL after refuse(). */
+static const vitals_plugin_info *open_and_check(vitals_loaded_plugin *lp, const vitals_plugins *ps)
+{
+    struct stat st;
+    if (lstat(lp->path, &st) != 0) {
+        refuse(lp, "cannot stat: %s", g_strerror(errno));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        refuse(lp, "not a regular file (symbolic links are not followed)");
+        return NULL;
+    }
+    /* Resolve every symbol now, keep them local: a missing one fails here
+     * with its name instead of crashing at the first call. */
+    lp->module = g_module_open(lp->path, G_MODULE_BIND_LOCAL);
+    if (!lp->module) {
+        refuse(lp, "cannot load: %s (run `ldd -r %s` to list what is missing)", g_module_error(),
+               lp->path);
+        return NULL;
+    }
+    gpointer symbol = NULL;
+    if (!g_module_symbol(lp->module, VITALS_PLUGIN_ENTRY_SYMBOL, &symbol) || !symbol) {
+        refuse(lp, "no %s symbol: not a vitals plugin (define it with VITALS_PLUGIN_DEFINE)",
+               VITALS_PLUGIN_ENTRY_SYMBOL);
+        return NULL;
+    }
+    const vitals_plugin_info *info = ((vitals_plugin_entry_fn)symbol)();
+    if (!info) {
+        refuse(lp, "%s returned NULL", VITALS_PLUGIN_ENTRY_SYMBOL);
+        return NULL;
+    }
+    if (info->abi_major != VITALS_PLUGIN_ABI_MAJOR || info->abi_minor > VITALS_PLUGIN_ABI_MINOR) {
+        refuse(lp, "built for plugin ABI %u.%u, this host speaks %u.%u (rebuild it against this SDK)",
+               info->abi_major, info->abi_minor, VITALS_PLUGIN_ABI_MAJOR, VITALS_PLUGIN_ABI_MINOR);
+        return NULL;
+    }
+    if (info->struct_size < INFO_SIZE_1_0) {
+        refuse(lp, "plugin info is %u bytes, ABI %u.%u needs at least %zu", info->struct_size,
+               info->abi_major, info->abi_minor, (size_t)INFO_SIZE_1_0);
+        return NULL;
+    }
+    if (!info->name || strcmp(info->name, lp->name) != 0) {
+        refuse(lp, "plugin calls itself '%s' but its file is %s.so (they must match)",
+               info->name ? info->name : "(null)", lp->name);
+        return NULL;
+    }
+    const vitals_loaded_plugin *twin = vitals_plugins_find(ps, lp->name);
+    if (twin && twin->status == VITALS_PLUGIN_RUNNING) {
+        refuse(lp, "a plugin named '%s' is already loaded", lp->name);
+        return NULL;
+    }
+    if (!info->init) {
+        refuse(lp, "no init callback");
+        return NULL;
+    }
+    return info;
+}
+
+/* Loads one file into lp: check, configure, init. */
+static void load_one(vitals_loaded_plugin *lp, const vitals_plugins *ps, const vitals_config *cfg)
+{
+    GError *error = NULL;
+    if (!vitals_config_plugin_enabled(cfg, lp->name, &error)) {
+        if (error) {
+            refuse(lp, "%s", error->message);
+            g_error_free(error);
+        } else {
+            lp->status = VITALS_PLUGIN_DISABLED;
+            vitals_log(VITALS_LOG_INFO, "loader", "plugin %s is disabled in the config", lp->name);
+        }
+        return;
+    }
+    const vitals_plugin_info *info = open_and_check(lp, ps);
+    if (!info)
+        return;
+
+    lp->pub.state = g_malloc0(info->state_size ? info->state_size : 1);
+    if (info->config &&
+        !vitals_config_fill_plugin(cfg, lp->name, info->config, lp->pub.state, lp->owned, &error)) {
+        refuse(lp, "%s", error->message);
+        g_error_free(error);
+        return;
+    }
+    lp->info = info; /* from here on its code has run: never unmapped */
+    int rc = info->init(&lp->pub);
+    if (rc != 0) {
+        if (lp->error)
+            refuse(lp, "init failed: %s", lp->error);
+        else
+            refuse(lp, "init failed (returned %d without a reason)", rc);
+        return;
+    }
+    g_module_make_resident(lp->module);
+    lp->status = VITALS_PLUGIN_RUNNING;
+    vitals_log(VITALS_LOG_INFO, "loader", "loaded plugin %s %s (%u metrics) from %s", lp->name,
+               info->version ? info->version : "?", lp->metrics, lp->path);
+}
+
+static gint compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
+                                    vitals_registry *reg, double interval)
+{
+    vitals_plugins *ps = g_new0(vitals_plugins, 1);
+    ps->all = g_ptr_array_new();
+    GError *error = NULL;
+    GDir *d = g_dir_open(dir, 0, &error);
+    if (!d) {
+        vitals_log(VITALS_LOG_ERROR, "loader", "cannot read plugins directory: %s", error->message);
+        g_error_free(error);
+        return ps;
+    }
+    GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+    const char *entry;
+    while ((entry = g_dir_read_name(d)))
+        if (g_str_has_suffix(entry, ".so") && strlen(entry) > 3)
+            g_ptr_array_add(files, g_strdup(entry));
+    g_dir_close(d);
+    g_ptr_array_sort(files, compare_names);
+
+    for (guint i = 0; i < files->len; i++) {
+        vitals_loaded_plugin *lp = plugin_new(dir, files->pdata[i], reg, interval);
+        load_one(lp, ps, cfg);
+        g_ptr_array_add(ps->all, lp);
+    }
+    g_ptr_array_free(files, TRUE);
+    vitals_log(VITALS_LOG_INFO, "loader", "%u of %u plugins running from %s",
+               vitals_plugins_running(ps), ps->all->len, dir);
+    return ps;
+}
+
+void vitals_plugins_collect(vitals_plugins *ps)
+{
+    for (guint i = 0; i < ps->all->len; i++) {
+        vitals_loaded_plugin *lp = ps->all->pdata[i];
+        if (lp->status == VITALS_PLUGIN_RUNNING && lp->info->collect)
+            lp->info->collect(&lp->pub);
+    }
+}
+
+guint vitals_plugins_running(const vitals_plugins *ps)
+{
+    guint n = 0;
+    for (guint i = 0; i < ps->all->len; i++)
+        n += ((vitals_loaded_plugin *)ps->all->pdata[i])->status == VITALS_PLUGIN_RUNNING;
+    return n;
+}
+
+const vitals_loaded_plugin *vitals_plugins_find(const vitals_plugins *ps, const char *name)
+{
+    for (guint i = 0; i < ps->all->len; i++) {
+        const vitals_loaded_plugin *lp = ps->all->pdata[i];
+        if (strcmp(lp->name, name) == 0)
+            return lp;
+    }
+    return NULL;
+}
+
+void vitals_plugins_shutdown(vitals_plugins *ps)
+{
+    if (!ps)
+        return;
+    for (guint i = ps->all->len; i-- > 0;) {
+        vitals_loaded_plugin *lp = ps->all->pdata[i];
+        if (lp->status == VITALS_PLUGIN_RUNNING && lp->info->shutdown)
+            lp->info->shutdown(&lp->pub);
+        plugin_free(lp);
+    }
+    g_ptr_array_free(ps->all, TRUE);
+    g_free(ps);
+}

@@ -1,1 +1,253 @@
-int main(void){return 0;}
+/*
+ * main.c — the vitals host: command line, start-up order, shutdown order.
+ *
+ * Start-up: config file, then command-line overrides, then the registry,
+ * the plugins, the WebSocket hub, the HTTP server (which prints the URL
+ * once it is listening) and last the sampler.  Shutdown runs the same list
+ * backwards on SIGINT or SIGTERM: no more ticks, every WebSocket client gets
+ * a close frame, HTTP stops, plugins shut down.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "http.h"
+#include "loader.h"
+#include "log.h"
+#include "registry.h"
+#include "registry_json.h"
+#include "sampler.h"
+#include "ws_hub.h"
+
+typedef struct cli_options {
+    char *config;
+    char *host;
+    int port;
+    double interval;
+    char *plugins_dir;
+    char *web_root;
+    gboolean version;
+} cli_options;
+
+/* Parses argv; exits 0 for --help, 2 for a usage error. */
+static void parse_command_line(int *argc, char ***argv, cli_options *cli)
+{
+    cli->port = -1;
+    cli->interval = -1;
+    GOptionEntry entries[] = {
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &cli->config,
+         "Read FILE (default: " VITALS_DEFAULT_CONFIG_FILE " if it exists)", "FILE"},
+        {"host", 'H', 0, G_OPTION_ARG_STRING, &cli->host, "Address to listen on (default 127.0.0.1)", "H"},
+        {"port", 'p', 0, G_OPTION_ARG_INT, &cli->port, "Port to listen on (default 8765; 0 = any free port)", "P"},
+        {"interval", 'i', 0, G_OPTION_ARG_DOUBLE, &cli->interval, "Seconds between samples (default 1.0)", "S"},
+        {"plugins-dir", 'd', 0, G_OPTION_ARG_FILENAME, &cli->plugins_dir,
+         "Load plugins from DIR (default " VITALS_DEFAULT_PLUGINS_DIR ")", "DIR"},
+        {"web-root", 0, 0, G_OPTION_ARG_FILENAME, &cli->web_root,
+         "Serve the dashboard from DIR instead of the embedded copy (development)", "DIR"},
+        {"version", 'V', 0, G_OPTION_ARG_NONE, &cli->version, "Print the version and exit", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    GOptionContext *ctx = g_option_context_new("- watch your applications live");
+    g_option_context_set_summary(ctx, "A metrics host: loads collector plugins, keeps a rolling "
+                                      "history, serves a live dashboard, a JSON API and a WebSocket stream.");
+    g_option_context_set_description(ctx, "Command-line options override the config file.\n"
+                                          "Docs: docs/protocol.md, conf/vitals.ini.");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *error = NULL;
+    if (!g_option_context_parse(ctx, argc, argv, &error)) {
+        fprintf(stderr, "vitals: %s (try --help)\n", error->message);
+        exit(2);
+    }
+    g_option_context_free(ctx);
+}
+
+/* Applies the command line over the file, checking the same ranges. */
+static gboolean apply_command_line(vitals_config *cfg, const cli_options *cli, GError **error)
+{
+    if (cli->host) {
+        g_free(cfg->listen);
+        cfg->listen = g_strdup(cli->host);
+    }
+    if (cli->port != -1) {
+        if (cli->port < 0 || cli->port > 65535) {
+            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
+                        "--port %d is not a port 0..65535", cli->port);
+            return FALSE;
+        }
+        cfg->port = cli->port;
+    }
+    if (cli->interval != -1) {
+        if (!(cli->interval >= 0.05 && cli->interval <= 3600)) {
+            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
+                        "--interval %g is not a number of seconds 0.05..3600", cli->interval);
+            return FALSE;
+        }
+        cfg->interval = cli->interval;
+    }
+    if (cli->plugins_dir) {
+        g_free(cfg->plugins_dir);
+        cfg->plugins_dir = g_strdup(cli->plugins_dir);
+    }
+    if (cli->web_root) {
+        g_free(cfg->web_root);
+        cfg->web_root = g_strdup(cli->web_root);
+    }
+    return TRUE;
+}
+
+/* Thousands of WebSocket clients need thousands of descriptors. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            vitals_log(VITALS_LOG_WARN, "host", "cannot raise the open-file limit: %s", g_strerror(errno));
+    }
+}
+
+/*
+ * SIGINT/SIGTERM may land on any thread (libraries start their own), so
+ * the handler only writes the signal number into a pipe that main() reads.
+ */
+static int stop_pipe[2] = {-1, -1};
+
+static void on_stop_signal(int sig)
+{
+    int saved = errno;
+    unsigned char byte = (unsigned char)sig;
+    ssize_t r = write(stop_pipe[1], &byte, 1);
+    (void)r;
+    errno = saved;
+}
+
+static gboolean catch_stop_signals(void)
+{
+    if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return FALSE;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    struct sigaction ignore = {0};
+    ignore.sa_handler = SIG_IGN;
+    return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0 &&
+           sigaction(SIGPIPE, &ignore, NULL) == 0;
+}
+
+/* Blocks until SIGINT or SIGTERM arrives; returns its number. */
+static int wait_for_stop_signal(void)
+{
+    struct pollfd pfd = {.fd = stop_pipe[0], .events = POLLIN};
+    unsigned char byte = 0;
+    for (;;) {
+        if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+            return SIGTERM;
+        if (read(stop_pipe[0], &byte, 1) == 1)
+            return byte;
+    }
+}
+
+/* What the hub's callbacks need to build per-client messages. */
+typedef struct hub_context {
+    vitals_registry *registry;
+    double interval;
+} hub_context;
+
+static char *hub_hello(void *user, size_t *len, uint64_t *seq)
+{
+    hub_context *ctx = user;
+    return vitals_json_hello_text(ctx->registry, ctx->interval, len, seq);
+}
+
+static char *hub_metrics(void *user, size_t *len)
+{
+    hub_context *ctx = user;
+    return vitals_json_metrics_text(ctx->registry, len);
+}
+
+int main(int argc, char **argv)
+{
+    cli_options cli = {0};
+    parse_command_line(&argc, &argv, &cli);
+    if (cli.version) {
+        printf("vitals %s (plugin ABI %d.%d)\n", VITALS_VERSION, VITALS_PLUGIN_ABI_MAJOR,
+               VITALS_PLUGIN_ABI_MINOR);
+        return 0;
+    }
+
+    vitals_config cfg;
+    vitals_config_init(&cfg);
+    GError *error = NULL;
+    const char *config_path = cli.config;
+    if (!config_path && g_file_test(VITALS_DEFAULT_CONFIG_FILE, G_FILE_TEST_EXISTS))
+        config_path = VITALS_DEFAULT_CONFIG_FILE;
+    if ((config_path && !vitals_config_load(&cfg, config_path, &error)) ||
+        !apply_command_line(&cfg, &cli, &error)) {
+        fprintf(stderr, "vitals: %s\n", error->message);
+        return 1;
+    }
+    vitals_log_set_level(cfg.log_level);
+
+    if (!catch_stop_signals()) {
+        fprintf(stderr, "vitals: cannot install signal handlers: %s\n", g_strerror(errno));
+        return 1;
+    }
+    raise_fd_limit();
+
+    vitals_log(VITALS_LOG_INFO, "host", "vitals %s starting (config: %s)", VITALS_VERSION,
+               config_path ? config_path : "built-in defaults");
+    vitals_registry *reg = vitals_registry_new((unsigned)cfg.history);
+    vitals_plugins *plugins = vitals_plugins_load(cfg.plugins_dir, &cfg, reg, cfg.interval);
+
+    hub_context hub_ctx = {.registry = reg, .interval = cfg.interval};
+    vitals_hub_callbacks callbacks = {.user = &hub_ctx, .hello = hub_hello, .metrics = hub_metrics};
+    vitals_hub_options hub_options = {.max_message = 64 * 1024, .max_queue_bytes = 1024 * 1024,
+                                      .ping_interval = 30.0};
+    vitals_hub *hub = vitals_hub_new(&callbacks, &hub_options);
+    vitals_http *http = NULL;
+    vitals_sampler *sampler = NULL;
+    int status = 1;
+    if (!vitals_hub_start(hub, &error))
+        goto out;
+    vitals_http_options http_options = {.listen = cfg.listen, .port = cfg.port,
+                                        .web_root = cfg.web_root, .interval = cfg.interval,
+                                        .registry = reg, .hub = hub,
+                                        .plugins_running = vitals_plugins_running(plugins)};
+    http = vitals_http_start(&http_options, &error);
+    if (!http)
+        goto out;
+    sampler = vitals_sampler_start(cfg.interval, reg, plugins, hub, &error);
+    if (!sampler)
+        goto out;
+
+    printf("vitals listening on %s\n", vitals_http_url(http));
+    fflush(stdout);
+    int sig = wait_for_stop_signal();
+    vitals_log(VITALS_LOG_INFO, "host", "%s received, shutting down", strsignal(sig));
+    status = 0;
+
+out:
+    if (error) {
+        fprintf(stderr, "vitals: %s\n", error->message);
+        g_error_free(error);
+    }
+    vitals_sampler_stop(sampler);
+    vitals_hub_stop(hub, 0.5);
+    vitals_http_stop(http);
+    vitals_hub_free(hub);
+    vitals_plugins_shutdown(plugins);
+    vitals_registry_free(reg);
+    vitals_config_clear(&cfg);
+    g_free(cli.config);
+    g_free(cli.host);
+    g_free(cli.plugins_dir);
+    g_free(cli.web_root);
+    return status;
+}

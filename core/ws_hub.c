@@ -1,1 +1,577 @@
-/* placeholder: being written */
+/*
+ * ws_hub.c — the WebSocket connections and the fan-out of samples.
+ *
+ * Threading: vitals_hub_adopt() and vitals_hub_broadcast() are called from
+ * other threads; they only append to an inbox under a mutex and wake the
+ * hub's thread through an eventfd.  Everything else — reading, parsing,
+ * queueing, writing, pinging, closing — happens on the hub's own thread, so
+ * a client is never touched by two threads and needs no lock.
+ *
+ * Memory: a broadcast is framed once into a reference-counted message that
+ * every client's queue points at.  A queue over its byte budget drops its
+ * oldest samples that have not started to go out; a client whose replies
+ * alone exceed four budgets is disconnected.
+ */
+#include "ws_hub.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ws_codec.h"
+
+/* One framed message, shared by every queue it sits in. */
+typedef struct hub_msg {
+    gint refs;
+    uint64_t seq;       /* sample sequence, 0 for anything else */
+    gboolean droppable; /* a sample: a newer one supersedes it */
+    size_t len;
+    uint8_t bytes[];
+} hub_msg;
+
+typedef struct hub_client {
+    int fd;
+    vitals_hub_release_fn release;
+    void *release_arg;
+    char *peer;
+    ws_reader reader;
+    GQueue queue;          /* hub_msg*, oldest first */
+    size_t head_sent;      /* bytes of the queue's head already written */
+    size_t queued_bytes;
+    uint64_t skip_seq;     /* samples up to this one came with the hello */
+    guint64 dropped;       /* samples dropped for this slow client */
+    gboolean want_out;     /* EPOLLOUT is armed */
+    gboolean close_sent, close_received, write_shut;
+    gint64 close_deadline; /* when to give up on the peer's close reply */
+    gint64 ping_sent_at;   /* 0 when no ping is outstanding */
+} hub_client;
+
+typedef struct pending_adopt {
+    int fd;
+    vitals_hub_release_fn release;
+    void *arg;
+    char *extra;
+    size_t extra_len;
+    char *peer;
+} pending_adopt;
+
+struct vitals_hub {
+    vitals_hub_callbacks cb;
+    vitals_hub_options opt;
+    int epfd, wakefd;
+    GThread *thread;
+    GMutex lock;           /* guards the three fields below */
+    GQueue inbox;          /* hub_msg* to broadcast */
+    GQueue adoptions;      /* pending_adopt* */
+    gboolean stopping;
+    GPtrArray *clients;    /* hub thread only */
+    gint nclients;         /* atomic mirror of clients->len */
+    gint64 next_ping;
+    gint64 stop_deadline;
+};
+
+/* ---- messages -------------------------------------------------------- */
+
+static hub_msg *msg_new(ws_opcode opcode, const void *payload, size_t len, uint64_t seq,
+                        gboolean droppable)
+{
+    uint8_t header[WS_MAX_HEADER];
+    size_t header_len = ws_frame_header(header, true, opcode, len);
+    hub_msg *m = g_malloc(sizeof *m + header_len + len);
+    m->refs = 1;
+    m->seq = seq;
+    m->droppable = droppable;
+    m->len = header_len + len;
+    memcpy(m->bytes, header, header_len);
+    if (len)
+        memcpy(m->bytes + header_len, payload, len);
+    return m;
+}
+
+static hub_msg *msg_close(uint16_t code, const char *reason)
+{
+    uint8_t frame[WS_MAX_HEADER + 125];
+    size_t len = ws_close_frame(frame, code, reason);
+    hub_msg *m = g_malloc(sizeof *m + len);
+    m->refs = 1;
+    m->seq = 0;
+    m->droppable = FALSE;
+    m->len = len;
+    memcpy(m->bytes, frame, len);
+    return m;
+}
+
+static void msg_unref(hub_msg *m)
+{
+    if (g_atomic_int_dec_and_test(&m->refs))
+        g_free(m);
+}
+
+/* ---- clients --------------------------------------------------------- */
+
+static void client_destroy(vitals_hub *hub, hub_client *c, const char *why)
+{
+    epoll_ctl(hub->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    vitals_log(VITALS_LOG_INFO, c->peer, "websocket closed: %s%s", why,
+               c->dropped ? " (samples were dropped for a slow reader)" : "");
+    hub_msg *m;
+    while ((m = g_queue_pop_head(&c->queue)))
+        msg_unref(m);
+    ws_reader_free(&c->reader);
+    c->release(c->release_arg); /* the socket is the HTTP layer's to close */
+    g_ptr_array_remove_fast(hub->clients, c);
+    g_atomic_int_set(&hub->nclients, (gint)hub->clients->len);
+    g_free(c->peer);
+    g_free(c);
+}
+
+static void set_want_out(vitals_hub *hub, hub_client *c, gboolean on)
+{
+    if (c->want_out == on)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = c};
+    epoll_ctl(hub->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    c->want_out = on;
+}
+
+/* Writes what the socket takes.  FALSE when the client was destroyed. */
+static gboolean client_flush(vitals_hub *hub, hub_client *c)
+{
+    hub_msg *m;
+    while ((m = g_queue_peek_head(&c->queue))) {
+        ssize_t n = send(c->fd, m->bytes + c->head_sent, m->len - c->head_sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                set_want_out(hub, c, TRUE);
+                return TRUE;
+            }
+            if (errno == EINTR)
+                continue;
+            client_destroy(hub, c, g_strerror(errno));
+            return FALSE;
+        }
+        c->head_sent += (size_t)n;
+        if (c->head_sent == m->len) {
+            g_queue_pop_head(&c->queue);
+            c->queued_bytes -= m->len;
+            c->head_sent = 0;
+            msg_unref(m);
+        }
+    }
+    set_want_out(hub, c, FALSE);
+    if (c->close_sent && !c->write_shut) {
+        /* Our close frame is out: half-close so the peer sees the end. */
+        shutdown(c->fd, SHUT_WR);
+        c->write_shut = TRUE;
+    }
+    if (c->close_sent && c->close_received) {
+        client_destroy(hub, c, "closed");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Drops the oldest samples not yet started until `need` more bytes fit. */
+static void make_room(vitals_hub *hub, hub_client *c, size_t need)
+{
+    GList *l = g_queue_peek_head_link(&c->queue);
+    if (l && c->head_sent > 0)
+        l = l->next; /* the head is half written: it must finish */
+    while (l && c->queued_bytes + need > hub->opt.max_queue_bytes) {
+        GList *next = l->next;
+        hub_msg *m = l->data;
+        if (m->droppable) {
+            c->queued_bytes -= m->len;
+            c->dropped++;
+            g_queue_delete_link(&c->queue, l);
+            msg_unref(m);
+        }
+        l = next;
+    }
+}
+
+/* Queues a reference to m.  FALSE when the client was destroyed. */
+static gboolean client_queue(vitals_hub *hub, hub_client *c, hub_msg *m)
+{
+    if (c->close_sent)
+        return TRUE; /* nothing follows a close frame */
+    if (m->droppable && m->seq && m->seq <= c->skip_seq)
+        return TRUE;
+    if (c->queued_bytes + m->len > hub->opt.max_queue_bytes)
+        make_room(hub, c, m->len);
+    if (c->queued_bytes + m->len > 4 * hub->opt.max_queue_bytes) {
+        client_destroy(hub, c, "not reading its replies");
+        return FALSE;
+    }
+    g_atomic_int_inc(&m->refs);
+    g_queue_push_tail(&c->queue, m);
+    c->queued_bytes += m->len;
+    return TRUE;
+}
+
+/* Queues a message built for this client alone (the reference is consumed). */
+static gboolean client_send_own(vitals_hub *hub, hub_client *c, hub_msg *m)
+{
+    gboolean alive = client_queue(hub, c, m);
+    msg_unref(m);
+    return alive;
+}
+
+static gboolean client_send_text(vitals_hub *hub, hub_client *c, const char *text, size_t len)
+{
+    return client_send_own(hub, c, msg_new(WS_OP_TEXT, text, len, 0, FALSE));
+}
+
+/* Starts the closing handshake from our side. */
+static gboolean client_close(vitals_hub *hub, hub_client *c, uint16_t code, const char *reason)
+{
+    if (c->close_sent)
+        return TRUE;
+    if (!client_send_own(hub, c, msg_close(code, reason)))
+        return FALSE;
+    c->close_sent = TRUE;
+    c->close_deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+    return TRUE;
+}
+
+/* Answers one text message from the client. */
+static gboolean client_on_text(vitals_hub *hub, hub_client *c, const uint8_t *data, size_t len)
+{
+    json_t *msg = json_loadb((const char *)data, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    gboolean alive;
+    if (type && strcmp(type, "ping") == 0) {
+        static const char pong[] = "{\"type\":\"pong\"}";
+        alive = client_send_text(hub, c, pong, sizeof pong - 1);
+    } else if (type && strcmp(type, "request_metrics") == 0) {
+        size_t n = 0;
+        char *text = hub->cb.metrics(hub->cb.user, &n);
+        alive = client_send_text(hub, c, text, n);
+        free(text);
+    } else {
+        json_t *err = json_pack("{s:s, s:s}", "type", "error", "message",
+                                msg ? "unknown message type; expected ping or request_metrics"
+                                    : "not a JSON object");
+        char *text = json_dumps(err, JSON_COMPACT);
+        alive = client_send_text(hub, c, text, strlen(text));
+        free(text);
+        json_decref(err);
+    }
+    json_decref(msg);
+    return alive;
+}
+
+/* Handles one decoded event.  FALSE when the client was destroyed. */
+static gboolean client_on_event(vitals_hub *hub, hub_client *c, const ws_event *ev)
+{
+    switch (ev->type) {
+    case WS_EV_TEXT:
+        return client_on_text(hub, c, ev->data, ev->len);
+    case WS_EV_BINARY:
+        return client_close(hub, c, WS_CLOSE_UNSUPPORTED, "binary messages are not supported");
+    case WS_EV_PING:
+        return client_send_own(hub, c, msg_new(WS_OP_PONG, ev->data, ev->len, 0, FALSE));
+    case WS_EV_PONG:
+        return TRUE;
+    case WS_EV_CLOSE:
+        c->close_received = TRUE;
+        if (!c->close_sent) {
+            /* Echo the peer's code, as RFC 6455 section 5.5.1 asks. */
+            uint16_t code = ev->close_code == WS_CLOSE_NO_STATUS ? 0 : ev->close_code;
+            if (!client_send_own(hub, c, msg_close(code, NULL)))
+                return FALSE;
+            c->close_sent = TRUE;
+        }
+        return TRUE;
+    case WS_EV_ERROR:
+        vitals_log(VITALS_LOG_WARN, c->peer, "websocket protocol error: %s (closing with %u)",
+                   ev->reason ? ev->reason : "?", ev->close_code);
+        return client_close(hub, c, ev->close_code, ev->reason);
+    default:
+        return TRUE;
+    }
+}
+
+/* Feeds bytes to the reader.  FALSE when the client was destroyed. */
+static gboolean client_consume(vitals_hub *hub, hub_client *c, const uint8_t *buf, size_t len)
+{
+    c->ping_sent_at = 0; /* any traffic proves the peer is alive */
+    while (len > 0 && !c->close_received && !c->reader.failed) {
+        ws_event ev = {0};
+        size_t used = ws_reader_feed(&c->reader, buf, len, &ev);
+        buf += used;
+        len -= used;
+        if (ev.type != WS_EV_NONE && !client_on_event(hub, c, &ev))
+            return FALSE;
+        if (used == 0 && ev.type == WS_EV_NONE)
+            break;
+    }
+    return TRUE;
+}
+
+static void client_readable(vitals_hub *hub, hub_client *c)
+{
+    uint8_t buf[16384];
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) {
+            if (!client_consume(hub, c, buf, (size_t)n))
+                return;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        client_destroy(hub, c, n == 0 ? "peer closed the connection" : g_strerror(errno));
+        return;
+    }
+    client_flush(hub, c);
+}
+
+static void client_adopt(vitals_hub *hub, pending_adopt *a)
+{
+    hub_client *c = g_new0(hub_client, 1);
+    c->fd = a->fd;
+    c->release = a->release;
+    c->release_arg = a->arg;
+    c->peer = g_strdup_printf("ws %s", a->peer ? a->peer : "?");
+    ws_reader_init(&c->reader, hub->opt.max_message);
+    g_queue_init(&c->queue);
+    int flags = fcntl(c->fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(c->fd, F_SETFL, flags | O_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    g_ptr_array_add(hub->clients, c);
+    g_atomic_int_set(&hub->nclients, (gint)hub->clients->len);
+    if (epoll_ctl(hub->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+        client_destroy(hub, c, g_strerror(errno));
+        return;
+    }
+    vitals_log(VITALS_LOG_DEBUG, c->peer, "websocket opened");
+
+    size_t len = 0;
+    char *hello = hub->cb.hello(hub->cb.user, &len, &c->skip_seq);
+    gboolean alive = client_send_text(hub, c, hello, len);
+    free(hello);
+    if (alive && a->extra_len)
+        alive = client_consume(hub, c, (const uint8_t *)a->extra, a->extra_len);
+    if (alive)
+        client_flush(hub, c);
+}
+
+static void pending_free(pending_adopt *a)
+{
+    g_free(a->extra);
+    g_free(a->peer);
+    g_free(a);
+}
+
+/* ---- the loop -------------------------------------------------------- */
+
+/* Takes what other threads left in the inbox.  Returns TRUE once stopping. */
+static gboolean drain_inbox(vitals_hub *hub)
+{
+    GQueue adoptions = G_QUEUE_INIT, messages = G_QUEUE_INIT;
+    g_mutex_lock(&hub->lock);
+    adoptions = hub->adoptions;
+    messages = hub->inbox;
+    g_queue_init(&hub->adoptions);
+    g_queue_init(&hub->inbox);
+    gboolean stopping = hub->stopping;
+    g_mutex_unlock(&hub->lock);
+
+    pending_adopt *a;
+    while ((a = g_queue_pop_head(&adoptions))) {
+        if (stopping)
+            a->release(a->arg);
+        else
+            client_adopt(hub, a);
+        pending_free(a);
+    }
+    hub_msg *m;
+    while ((m = g_queue_pop_head(&messages))) {
+        /* Iterate backwards: a client may be removed (swap-with-last). */
+        for (guint i = hub->clients->len; i-- > 0;) {
+            hub_client *c = hub->clients->pdata[i];
+            if (client_queue(hub, c, m))
+                client_flush(hub, c);
+        }
+        msg_unref(m);
+    }
+    return stopping;
+}
+
+/* Pings, ping timeouts and overdue closing handshakes. */
+static void housekeeping(vitals_hub *hub, gint64 now)
+{
+    gboolean ping_now = hub->opt.ping_interval > 0 && now >= hub->next_ping;
+    if (ping_now)
+        hub->next_ping = now + (gint64)(hub->opt.ping_interval * G_USEC_PER_SEC);
+    for (guint i = hub->clients->len; i-- > 0;) {
+        hub_client *c = hub->clients->pdata[i];
+        if (c->close_sent) {
+            if (now >= c->close_deadline)
+                client_destroy(hub, c, "no close reply");
+            continue;
+        }
+        if (!ping_now)
+            continue;
+        if (c->ping_sent_at) {
+            client_destroy(hub, c, "no answer to ping");
+            continue;
+        }
+        c->ping_sent_at = now;
+        if (client_send_own(hub, c, msg_new(WS_OP_PING, "vitals", 6, 0, FALSE)))
+            client_flush(hub, c);
+    }
+}
+
+static gpointer hub_thread(gpointer data)
+{
+    vitals_hub *hub = data;
+    struct epoll_event events[256];
+    gboolean closing_all = FALSE;
+    hub->next_ping = g_get_monotonic_time() + (gint64)(hub->opt.ping_interval * G_USEC_PER_SEC);
+    for (;;) {
+        int n = epoll_wait(hub->epfd, events, G_N_ELEMENTS(events), closing_all ? 20 : 1000);
+        for (int i = 0; i < n; i++) {
+            hub_client *c = events[i].data.ptr;
+            if (!c) {
+                uint64_t count;
+                ssize_t r = read(hub->wakefd, &count, sizeof count);
+                (void)r;
+                continue;
+            }
+            if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+                client_readable(hub, c); /* also flushes, or destroys */
+            else if (events[i].events & EPOLLOUT)
+                client_flush(hub, c);
+        }
+        gboolean stopping = drain_inbox(hub);
+        gint64 now = g_get_monotonic_time();
+        if (stopping && !closing_all) {
+            closing_all = TRUE;
+            for (guint i = hub->clients->len; i-- > 0;) {
+                hub_client *c = hub->clients->pdata[i];
+                if (client_close(hub, c, WS_CLOSE_GOING_AWAY, "server shutting down"))
+                    client_flush(hub, c);
+            }
+        }
+        if (closing_all && (hub->clients->len == 0 || now >= hub->stop_deadline))
+            break;
+        housekeeping(hub, now);
+    }
+    while (hub->clients->len)
+        client_destroy(hub, hub->clients->pdata[hub->clients->len - 1], "server stopped");
+    return NULL;
+}
+
+/* ---- public ---------------------------------------------------------- */
+
+static void wake(vitals_hub *hub)
+{
+    uint64_t one = 1;
+    ssize_t r = write(hub->wakefd, &one, sizeof one);
+    (void)r; /* a full counter already means "wake up" */
+}
+
+vitals_hub *vitals_hub_new(const vitals_hub_callbacks *callbacks, const vitals_hub_options *options)
+{
+    vitals_hub *hub = g_new0(vitals_hub, 1);
+    hub->cb = *callbacks;
+    hub->opt = *options;
+    if (!hub->opt.max_message)
+        hub->opt.max_message = 64 * 1024;
+    if (!hub->opt.max_queue_bytes)
+        hub->opt.max_queue_bytes = 1024 * 1024;
+    hub->epfd = hub->wakefd = -1;
+    g_mutex_init(&hub->lock);
+    g_queue_init(&hub->inbox);
+    g_queue_init(&hub->adoptions);
+    hub->clients = g_ptr_array_new();
+    return hub;
+}
+
+gboolean vitals_hub_start(vitals_hub *hub, GError **error)
+{
+    hub->epfd = epoll_create1(EPOLL_CLOEXEC);
+    hub->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (hub->epfd < 0 || hub->wakefd < 0 || epoll_ctl(hub->epfd, EPOLL_CTL_ADD, hub->wakefd, &ev)) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "websocket hub: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    hub->thread = g_thread_try_new("vitals-hub", hub_thread, hub, error);
+    return hub->thread != NULL;
+}
+
+void vitals_hub_adopt(vitals_hub *hub, int fd, vitals_hub_release_fn release, void *arg,
+                      const char *extra, size_t extra_len, const char *peer)
+{
+    pending_adopt *a = g_new0(pending_adopt, 1);
+    a->fd = fd;
+    a->release = release;
+    a->arg = arg;
+    a->extra = extra_len ? g_memdup2(extra, extra_len) : NULL;
+    a->extra_len = extra_len;
+    a->peer = g_strdup(peer);
+    g_mutex_lock(&hub->lock);
+    g_queue_push_tail(&hub->adoptions, a);
+    g_mutex_unlock(&hub->lock);
+    wake(hub);
+}
+
+void vitals_hub_broadcast(vitals_hub *hub, const char *text, size_t len, uint64_t seq)
+{
+    hub_msg *m = msg_new(WS_OP_TEXT, text, len, seq, seq != 0);
+    g_mutex_lock(&hub->lock);
+    g_queue_push_tail(&hub->inbox, m);
+    g_mutex_unlock(&hub->lock);
+    wake(hub);
+}
+
+guint vitals_hub_clients(vitals_hub *hub) { return (guint)g_atomic_int_get(&hub->nclients); }
+
+void vitals_hub_stop(vitals_hub *hub, double grace)
+{
+    if (!hub->thread)
+        return;
+    g_mutex_lock(&hub->lock);
+    hub->stopping = TRUE;
+    hub->stop_deadline = g_get_monotonic_time() + (gint64)(grace * G_USEC_PER_SEC);
+    g_mutex_unlock(&hub->lock);
+    wake(hub);
+    g_thread_join(hub->thread);
+    hub->thread = NULL;
+}
+
+void vitals_hub_free(vitals_hub *hub)
+{
+    if (!hub)
+        return;
+    vitals_hub_stop(hub, 0);
+    hub_msg *m;
+    while ((m = g_queue_pop_head(&hub->inbox)))
+        msg_unref(m);
+    pending_adopt *a;
+    while ((a = g_queue_pop_head(&hub->adoptions))) {
+        a->release(a->arg);
+        pending_free(a);
+    }
+    g_ptr_array_free(hub->clients, TRUE);
+    if (hub->epfd >= 0)
+        close(hub->epfd);
+    if (hub->wakefd >= 0)
+        close(hub->wakefd);
+    g_mutex_clear(&hub->lock);
+    g_free(hub);
+}

@@ -1,0 +1,47 @@
+/*
+ * http.h — the HTTP face of the host (libmicrohttpd): the dashboard, the
+ * JSON API, /healthz, and the WebSocket handshake, after which the socket
+ * belongs to the hub.
+ */
+#ifndef VITALS_HTTP_H
+#define VITALS_HTTP_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "registry.h"
+#include "ws_hub.h"
+
+#define VITALS_HTTP_ERROR (vitals_http_error_quark())
+GQuark vitals_http_error_quark(void);
+
+typedef enum {
+    VITALS_HTTP_ERROR_ADDRESS,   /* the listen address does not resolve */
+    VITALS_HTTP_ERROR_IN_USE,    /* the port is taken */
+    VITALS_HTTP_ERROR_BIND,      /* any other bind/listen failure */
+    VITALS_HTTP_ERROR_START      /* libmicrohttpd refused to start */
+} vitals_http_error;
+
+typedef struct vitals_http_options {
+    const char *listen;          /* address or host name */
+    int port;                    /* 0 = ephemeral */
+    const char *web_root;        /* serve the dashboard from disk, or NULL */
+    double interval;
+    vitals_registry *registry;
+    vitals_hub *hub;
+    unsigned plugins_running;
+} vitals_http_options;
+
+typedef struct vitals_http vitals_http;
+
+/* Binds and starts serving.  NULL with *error (naming address and port). */
+vitals_http *vitals_http_start(const vitals_http_options *options, GError **error);
+
+/* The bound port (useful with port 0) and the URL of the dashboard. */
+uint16_t vitals_http_port(const vitals_http *http);
+const char *vitals_http_url(const vitals_http *http);
+
+/* Stops serving; the hub must already have released its sockets. */
+void vitals_http_stop(vitals_http *http);
+
+#endif
