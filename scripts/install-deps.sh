@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vitals needs to build and test, skipping the
+# ones already present.  Runs apt-get only when something is missing.
+#   scripts/install-deps.sh          build + run
+#   scripts/install-deps.sh --test   also what the tests need
+set -euo pipefail
+
+packages=(cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libglib2.0-dev)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(check)
+fi
+# The dashboard's charting library and the test clients come from npm.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs/npm may come from outside Debian: trust the commands when present.
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "vitals: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

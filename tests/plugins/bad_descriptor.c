@@ -1,0 +1,53 @@
+/*
+ * bad_descriptor.c — a fixture plugin that offers invalid descriptors: an
+ * empty id, a duplicate id and an id with a space.  metric_register() must
+ * refuse each (NULL) and keep the one valid metric, bad_descriptor.ok; the
+ * plugin then runs.  If the host accepts a bad one, init fails and says so.
+ */
+#include <vitals/plugin.h>
+
+struct bad_descriptor_state {
+    vitals_metric *ok;
+};
+
+/* Registers one valid metric and three invalid ones; 0 when the host
+ * accepted exactly the valid one. */
+static int bad_descriptor_init(vitals_plugin *p)
+{
+    struct bad_descriptor_state *s = vitals_state(p);
+    const vitals_host_api *api = vitals_api(p);
+    const vitals_metric_desc ok = {.id = "bad_descriptor.ok", .title = "OK", .unit = "count",
+                                   .kind = VITALS_GAUGE};
+    s->ok = api->metric_register(p, &ok);
+    if (!s->ok) {
+        api->set_error(p, "the host refused the valid descriptor bad_descriptor.ok");
+        return -1;
+    }
+    const vitals_metric_desc empty_id = {.id = "", .title = "Empty id", .kind = VITALS_GAUGE};
+    if (api->metric_register(p, &empty_id)) {
+        api->set_error(p, "the host accepted an empty metric id");
+        return -1;
+    }
+    if (api->metric_register(p, &ok)) {
+        api->set_error(p, "the host accepted a duplicate metric id");
+        return -1;
+    }
+    const vitals_metric_desc spaced_id = {.id = "bad_descriptor.has space", .title = "Spaced",
+                                          .kind = VITALS_GAUGE};
+    if (api->metric_register(p, &spaced_id)) {
+        api->set_error(p, "the host accepted the metric id 'bad_descriptor.has space'");
+        return -1;
+    }
+    return 0;
+}
+
+/* Sets the one metric it has. */
+static void bad_descriptor_collect(vitals_plugin *p)
+{
+    struct bad_descriptor_state *s = vitals_state(p);
+    vitals_api(p)->metric_set(s->ok, 1.0);
+}
+
+VITALS_PLUGIN_DEFINE(bad_descriptor, "1.0", "Fixture: offers invalid descriptors", NULL,
+                     struct bad_descriptor_state, bad_descriptor_init, bad_descriptor_collect,
+                     NULL)
