@@ -23,7 +23,7 @@ build: deps
 
 # Builds, then runs the host with the default config and the bundled plugins.
 run: build
-	@exec $(BUILD)/vitals --config $(CONFIG) --plugins-dir $(BUILD)/plugins
+	@exec $(BUILD)/vitals --config $(CONFIG) --plugins-dir $(BUILD)/lib/vitals/plugins
 
 # Builds with -Werror and runs every test suite.
 test: test-deps

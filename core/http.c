@@ -163,11 +163,10 @@ static enum MHD_Result route_web_root(vitals_http *http, struct MHD_Connection *
 
 static enum MHD_Result route_asset(vitals_http *http, struct MHD_Connection *conn, const char *url)
 {
-    if (http->opt.web_root) {
-        enum MHD_Result ret = route_web_root(http, conn, url);
-        if (ret == MHD_YES || !g_str_has_prefix(url, "/vendor/"))
-            return ret;
-    }
+    /* With --web-root the page comes from disk; the charting library, which
+     * lives in the build tree's node_modules, still comes from the binary. */
+    if (http->opt.web_root && !g_str_has_prefix(url, "/vendor/"))
+        return route_web_root(http, conn, url);
     const vitals_asset *asset = vitals_asset_find(url);
     if (!asset)
         return send_error(conn, MHD_HTTP_NOT_FOUND, "not found", url);

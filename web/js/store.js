@@ -1,0 +1,173 @@
+/*
+ * store.js — the samples the page has seen, keyed by metric id.
+ *
+ * One shared time column (`ts`, seconds, oldest first, with the host's `seq`
+ * beside it) and one value column per metric id. Columns are keyed by id, not
+ * by position, so a new descriptor list keeps the data of every metric whose
+ * id persists, and a reconnect merges the hello history into what is already
+ * here without duplicating points. No DOM.
+ */
+
+/* Two points are the same sample when their times agree this closely. */
+const SAME_TS = 1e-4;
+
+export class Store {
+  /* Keeps `retainSeconds` of samples, and never more than `maxPoints`. */
+  constructor(retainSeconds = 600, maxPoints = 6000) {
+    this.retainSeconds = retainSeconds;
+    this.maxPoints = maxPoints;
+    this.ts = [];
+    this.seq = [];
+    this.cols = new Map();
+  }
+
+  get length() {
+    return this.ts.length;
+  }
+
+  get lastTs() {
+    return this.ts.length ? this.ts[this.ts.length - 1] : null;
+  }
+
+  /* The column of `id` (aligned with `ts`), or undefined. */
+  column(id) {
+    return this.cols.get(id);
+  }
+
+  /* The newest value of `id` (null when the last sample had none). */
+  latest(id) {
+    const c = this.cols.get(id);
+    return c && c.length ? c[c.length - 1] : null;
+  }
+
+  /*
+   * Makes the columns match `ids`: new ids get a column of nulls, ids no
+   * longer described are dropped, the others keep their data.
+   */
+  setIds(ids) {
+    const keep = new Set(ids);
+    for (const id of [...this.cols.keys()]) if (!keep.has(id)) this.cols.delete(id);
+    for (const id of ids) {
+      if (!this.cols.has(id)) this.cols.set(id, new Array(this.ts.length).fill(null));
+    }
+  }
+
+  /* Appends one sample; `values` is positional over `ids`. */
+  append(ts, seq, ids, values) {
+    if (typeof ts !== "number" || !Number.isFinite(ts)) return false;
+    const n = this.ts.length;
+    const last = this.lastTs;
+    if (n && ts < last - SAME_TS) {
+      /* Out of order (should not happen): merge it like history. */
+      this.merge({ ts: [ts], seq: [seq], values: ids.map((_, i) => [values[i] ?? null]) }, ids);
+      return true;
+    }
+    if (n && Math.abs(ts - last) <= SAME_TS) {
+      this.#writeRow(n - 1, ids, values);
+      return true;
+    }
+    this.ts.push(ts);
+    this.seq.push(seq ?? null);
+    for (const col of this.cols.values()) col.push(null);
+    this.#writeRow(n, ids, values);
+    this.trim();
+    return true;
+  }
+
+  #writeRow(row, ids, values) {
+    for (let i = 0; i < ids.length; i++) {
+      const col = this.cols.get(ids[i]);
+      if (col) col[row] = values && i < values.length ? values[i] ?? null : null;
+    }
+  }
+
+  /*
+   * Merges a hello `history` ({seq, ts, values: one column per position of
+   * `ids`}) into the store, ordered by time; a point already held (same ts,
+   * or same seq at nearly the same ts) is taken from the history once.
+   */
+  merge(history, ids) {
+    const hts = history && Array.isArray(history.ts) ? history.ts : [];
+    if (hts.length === 0) return;
+    const hseq = Array.isArray(history.seq) ? history.seq : [];
+    const hvals = Array.isArray(history.values) ? history.values : [];
+
+    const rows = [];
+    for (let i = 0; i < this.ts.length; i++) rows.push({ ts: this.ts[i], seq: this.seq[i], own: i });
+    for (let j = 0; j < hts.length; j++) {
+      if (typeof hts[j] === "number" && Number.isFinite(hts[j])) rows.push({ ts: hts[j], seq: hseq[j] ?? null, hist: j });
+    }
+    rows.sort((a, b) => a.ts - b.ts || (a.hist === undefined ? -1 : 1));
+
+    const merged = [];
+    for (const r of rows) {
+      const prev = merged[merged.length - 1];
+      const dup = prev && (Math.abs(r.ts - prev.ts) <= SAME_TS ||
+        (r.seq != null && r.seq === prev.seq && Math.abs(r.ts - prev.ts) < 0.5));
+      if (dup) {
+        if (r.hist !== undefined) prev.hist = r.hist;
+        if (r.own !== undefined) prev.own = r.own;
+      } else {
+        merged.push({ ...r });
+      }
+    }
+
+    const pos = new Map(ids.map((id, i) => [id, i]));
+    const cols = new Map();
+    for (const [id, old] of this.cols) {
+      const p = pos.get(id);
+      const hcol = p !== undefined ? hvals[p] : undefined;
+      cols.set(id, merged.map((r) => {
+        if (r.hist !== undefined && Array.isArray(hcol)) return hcol[r.hist] ?? null;
+        return r.own !== undefined ? old[r.own] ?? null : null;
+      }));
+    }
+    this.ts = merged.map((r) => r.ts);
+    this.seq = merged.map((r) => r.seq);
+    this.cols = cols;
+    this.trim();
+  }
+
+  /* Drops samples older than the retention window or beyond maxPoints. */
+  trim() {
+    const n = this.ts.length;
+    if (!n) return;
+    const horizon = this.ts[n - 1] - this.retainSeconds;
+    let cut = 0;
+    while (cut < n && this.ts[cut] < horizon) cut++;
+    cut = Math.max(cut, n - this.maxPoints);
+    if (cut <= 0) return;
+    this.ts.splice(0, cut);
+    this.seq.splice(0, cut);
+    for (const col of this.cols.values()) col.splice(0, cut);
+  }
+
+  /* Index of the first sample with ts >= t (binary search). */
+  indexAtOrAfter(t) {
+    let lo = 0;
+    let hi = this.ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ts[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/*
+ * Rate per second of a counter column between consecutive points, over rows
+ * [from, to) of `ts`; null on the first point, around gaps and on a reset
+ * (a total that went down).
+ */
+export function counterRates(ts, col, from, to) {
+  const out = new Array(Math.max(to - from, 0));
+  for (let i = from; i < to; i++) {
+    const prev = i > 0 ? col[i - 1] : null;
+    const cur = col[i];
+    const dt = i > 0 ? ts[i] - ts[i - 1] : 0;
+    out[i - from] = typeof cur === "number" && typeof prev === "number" && cur >= prev && dt > 0
+      ? (cur - prev) / dt : null;
+  }
+  return out;
+}
