@@ -36,6 +36,14 @@ typedef struct cli_options {
     gboolean version;
 } cli_options;
 
+static void cli_options_clear(cli_options *cli)
+{
+    g_free(cli->config);
+    g_free(cli->host);
+    g_free(cli->plugins_dir);
+    g_free(cli->web_root);
+}
+
 /* Parses argv; exits 0 for --help, 2 for a usage error. */
 static void parse_command_line(int *argc, char ***argv, cli_options *cli)
 {
@@ -191,12 +199,17 @@ int main(int argc, char **argv)
     if ((config_path && !vitals_config_load(&cfg, config_path, &error)) ||
         !apply_command_line(&cfg, &cli, &error)) {
         fprintf(stderr, "vitals: %s\n", error->message);
+        g_error_free(error);
+        vitals_config_clear(&cfg);
+        cli_options_clear(&cli);
         return 1;
     }
     vitals_log_set_level(cfg.log_level);
 
     if (!catch_stop_signals()) {
         fprintf(stderr, "vitals: cannot install signal handlers: %s\n", g_strerror(errno));
+        vitals_config_clear(&cfg);
+        cli_options_clear(&cli);
         return 1;
     }
     raise_fd_limit();
@@ -245,9 +258,6 @@ out:
     vitals_plugins_shutdown(plugins);
     vitals_registry_free(reg);
     vitals_config_clear(&cfg);
-    g_free(cli.config);
-    g_free(cli.host);
-    g_free(cli.plugins_dir);
-    g_free(cli.web_root);
+    cli_options_clear(&cli);
     return status;
 }
