@@ -65,6 +65,8 @@ static const host_key host_keys[] = {
       "a directory" },
     { "log_level", HOST_LEVEL, 0, 0, offsetof(vitals_config, log_level),
       "one of error, warn, info, debug" },
+    { "ping_interval", HOST_DOUBLE, 0.1, 3600, offsetof(vitals_config, ping_interval),
+      "a number of seconds 0.1..3600" },
 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -433,6 +435,7 @@ void vitals_config_init(vitals_config *cfg)
     cfg->plugins_dir = g_strdup(VITALS_DEFAULT_PLUGINS_DIR);
     cfg->web_root = NULL;
     cfg->log_level = VITALS_LOG_INFO;
+    cfg->ping_interval = VITALS_DEFAULT_PING_INTERVAL;
     cfg->keyfile = g_key_file_new();
     cfg->lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }

@@ -27,6 +27,7 @@ typedef enum {
 #define VITALS_DEFAULT_PORT 8765
 #define VITALS_DEFAULT_INTERVAL 1.0
 #define VITALS_DEFAULT_HISTORY 300
+#define VITALS_DEFAULT_PING_INTERVAL 30.0
 
 typedef struct vitals_config {
     char *path;          /* the file read, or NULL when none was       */
@@ -39,6 +40,8 @@ typedef struct vitals_config {
     char *plugins_dir;   /* default VITALS_DEFAULT_PLUGINS_DIR          */
     char *web_root;      /* serve the dashboard from disk, or NULL      */
     vitals_log_level log_level;
+    double ping_interval; /* seconds between WebSocket pings; a client silent
+                             for a whole interval after one is dropped */
 
     GKeyFile *keyfile;   /* the parsed file (empty when none)           */
     GHashTable *lines;   /* "group\x1fkey" and "group" -> line (GINT)   */

@@ -235,8 +235,8 @@ static enum MHD_Result route_ws(vitals_http *http, struct MHD_Connection *conn)
     struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, http);
     if (!r)
         return MHD_NO;
+    /* libmicrohttpd adds "Connection: Upgrade" itself. */
     MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
     MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
     enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
     MHD_destroy_response(r);

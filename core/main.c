@@ -222,7 +222,7 @@ int main(int argc, char **argv)
     hub_context hub_ctx = {.registry = reg, .interval = cfg.interval};
     vitals_hub_callbacks callbacks = {.user = &hub_ctx, .hello = hub_hello, .metrics = hub_metrics};
     vitals_hub_options hub_options = {.max_message = 64 * 1024, .max_queue_bytes = 1024 * 1024,
-                                      .ping_interval = 30.0};
+                                      .ping_interval = cfg.ping_interval};
     vitals_hub *hub = vitals_hub_new(&callbacks, &hub_options);
     vitals_http *http = NULL;
     vitals_sampler *sampler = NULL;

@@ -8,7 +8,8 @@
  * lifecycle callbacks.  Everything a plugin may ask of the host goes through
  * the function table `vitals_api(p)`; plugins never link against the daemon.
  *
- * Lifecycle (all callbacks run on the host's sampler thread, one at a time):
+ * Lifecycle (the host never runs two callbacks of one plugin at once: init
+ * runs at start-up, collect on the sampler thread, shutdown at exit):
  *   1. the host checks abi_major/abi_minor/struct_size and the name;
  *   2. it allocates `state_size` zeroed bytes, fills them from the
  *      [plugin:NAME] section of the INI file through `config`, and calls

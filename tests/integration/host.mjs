@@ -33,10 +33,9 @@ function setting(name, fromBuild) {
 }
 
 export const VITALS_BIN = setting('VITALS_BIN', (b) => path.join(b, 'vitals'));
-export const PLUGINS_DIR = setting('VITALS_PLUGINS_DIR', (b) =>
-  [path.join(b, 'lib', 'vitals', 'plugins'), path.join(b, 'plugins')]
-    .find((d) => fs.existsSync(path.join(d, 'system.so'))) || path.join(b, 'lib', 'vitals', 'plugins'));
+export const PLUGINS_DIR = setting('VITALS_PLUGINS_DIR', (b) => path.join(b, 'lib', 'vitals', 'plugins'));
 export const FIXTURES_DIR = setting('VITALS_FIXTURES_DIR', (b) => path.join(b, 'tests', 'fixtures'));
+export const EXAMPLES_DIR = setting('VITALS_EXAMPLES_DIR', (b) => path.join(b, 'examples', 'plugins'));
 export const SOURCE_DIR = process.env.VITALS_SOURCE_DIR || path.resolve(here, '..', '..');
 export const NODE_MODULES = setting('VITALS_NODE_MODULES', (b) => path.join(b, 'tests', 'node', 'node_modules'));
 

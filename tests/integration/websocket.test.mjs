@@ -3,11 +3,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
 import {
-  INTERVAL, WsClient, connectWs, getJson, projectVersion, request, startHost, stopAllHosts,
-  waitFor, withTimeout,
+  INTERVAL, WsClient, connectWs, getJson, projectVersion, removeTempDirs, request, startHost,
+  stopAllHosts, tempDir, waitFor, withTimeout,
 } from './host.mjs';
 
 /** Checks one value against its descriptor's kind (docs/protocol.md, Values). */
@@ -397,5 +399,45 @@ describe('WebSocket /ws', { timeout: 100000 }, () => {
 
   it('the host has not crashed', () => {
     assert.equal(host.exited, null, host.describe());
+  });
+});
+
+describe('server pings (ping_interval = 0.5 s)', () => {
+  let host;
+  before(async () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'vitals.ini');
+    fs.writeFileSync(config, '[host]\nping_interval = 0.5\n');
+    host = await startHost({ config });
+  });
+  after(async () => {
+    await stopAllHosts();
+    removeTempDirs();
+  });
+
+  it('a client that answers pings is pinged and stays connected', async () => {
+    const c = await connectWs(host.wsUrl);
+    try {
+      let pings = 0;
+      c.ws.on('ping', () => { pings++; });
+      await c.nextOfType('hello');
+      await waitFor(() => pings >= 3, { timeout: 10000, what: 'three server pings' });
+      assert.equal(c.closed, null, 'closed although it answered every ping');
+    } finally {
+      c.terminate();
+    }
+  });
+
+  it('a client that never answers is dropped after one silent interval', async () => {
+    const c = await connectWs(host.wsUrl, { autoPong: false });
+    try {
+      await c.nextOfType('hello');
+      // The client sends nothing at all, so the ping goes unanswered.
+      await withTimeout(c.closedPromise, 10000, 'the host dropping a silent client');
+      await waitFor(async () => (await getJson(host.base, '/healthz')).clients === 0,
+        { timeout: 10000, what: 'the dropped client to be uncounted' });
+    } finally {
+      c.terminate();
+    }
   });
 });

@@ -202,11 +202,11 @@ START_TEST(test_unknown_host_key)
                       "also_bad = 1\n",
                       VITALS_CONFIG_ERROR_KEY,
                       ":7: unknown key 'prot' in [host]; valid keys: listen, port, interval, "
-                      "history, plugins_dir, web_root, log_level");
+                      "history, plugins_dir, web_root, log_level, ping_interval");
     /* A key with a locale suffix, which GKeyFile hides, is still unknown. */
     expect_load_error("[host]\nport[de] = 1\n", VITALS_CONFIG_ERROR_KEY,
                       ":2: unknown key 'port[de]' in [host]; valid keys: listen, port, "
-                      "interval, history, plugins_dir, web_root, log_level");
+                      "interval, history, plugins_dir, web_root, log_level, ping_interval");
 }
 END_TEST
 
