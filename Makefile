@@ -5,6 +5,9 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+# cmake --build runs make too; keep its output to what is being built.
+MAKEFLAGS  += --no-print-directory
 CONFIG     ?= conf/vitals.ini
 
 .PHONY: all deps test-deps build run test sanitize clean

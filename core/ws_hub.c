@@ -206,7 +206,9 @@ static gboolean client_queue(vitals_hub *hub, hub_client *c, hub_msg *m)
         return TRUE;
     if (c->queued_bytes + m->len > hub->opt.max_queue_bytes)
         make_room(hub, c, m->len);
-    if (c->queued_bytes + m->len > 4 * hub->opt.max_queue_bytes) {
+    /* Only replies the client asked for can pile up past the budget now (a
+     * big hello alone is fine: it is what an empty queue starts with). */
+    if (!m->droppable && c->queued_bytes > 4 * hub->opt.max_queue_bytes) {
         client_destroy(hub, c, "not reading its replies");
         return FALSE;
     }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "run_suite.h"
 
 static char *tmp_dir;
 static char *ini_path;
@@ -678,9 +679,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vitals_run_suite(config_suite());
 }

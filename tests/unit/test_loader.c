@@ -7,17 +7,18 @@
  *
  * Each test loads the whole fixture directory into a fresh registry (check
  * forks every test, so modules loaded by one test never leak into the
- * next).  Config files go to one g_mkdtemp() directory, made and removed by
- * an unchecked fixture in the parent process.
+ * next), through the harness of plugin_host.c.  Config files go to one
+ * g_mkdtemp() directory, made and removed by an unchecked fixture in the
+ * parent process.
  */
 #include <check.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader.h"
+#include "plugin_host.h"
+#include "run_suite.h"
 
 /* Every .so the fixture directory holds, and only those. */
 static const char *const fixture_names[] = {
@@ -26,102 +27,18 @@ static const char *const fixture_names[] = {
 };
 #define FIXTURE_COUNT (sizeof fixture_names / sizeof fixture_names[0])
 
-static char *tmp_dir;
-static char *ini_path;
-
-static void setup(void)
-{
-    tmp_dir = g_build_filename(g_get_tmp_dir(), "vitals-test-loader-XXXXXX", NULL);
-    ck_assert_ptr_nonnull(g_mkdtemp(tmp_dir));
-    ini_path = g_build_filename(tmp_dir, "vitals.ini", NULL);
-}
-
-static void teardown(void)
-{
-    g_remove(ini_path);
-    g_rmdir(tmp_dir);
-    g_free(ini_path);
-    g_free(tmp_dir);
-}
-
-/* One load of a plugins directory, with the config and registry it used. */
-typedef struct host {
-    vitals_config cfg;
-    vitals_registry *reg;
-    vitals_plugins *plugins;
-    vitals_frame *frame; /* the latest tick, or NULL */
-} host;
-
-/* Loads `dir` with the default config, or with `ini_text` written to a
- * vitals.ini first (NULL: no file). */
-static void host_load(host *h, const char *dir, const char *ini_text)
-{
-    memset(h, 0, sizeof *h);
-    vitals_config_init(&h->cfg);
-    if (ini_text) {
-        GError *error = NULL;
-        ck_assert(g_file_set_contents(ini_path, ini_text, -1, NULL));
-        ck_assert_msg(vitals_config_load(&h->cfg, ini_path, &error), "config: %s",
-                      error ? error->message : "?");
-    }
-    h->reg = vitals_registry_new(300);
-    h->plugins = vitals_plugins_load(dir, &h->cfg, h->reg, 1.0);
-    ck_assert_ptr_nonnull(h->plugins);
-}
-
-/* Shuts every plugin down and frees everything host_load() made. */
-static void host_free(host *h)
-{
-    if (h->frame)
-        vitals_frame_unref(h->frame);
-    vitals_plugins_shutdown(h->plugins);
-    vitals_registry_free(h->reg);
-    vitals_config_clear(&h->cfg);
-}
-
-/* One tick: every running plugin collects, then the registry freezes a frame. */
-static void host_tick(host *h)
-{
-    vitals_plugins_collect(h->plugins);
-    if (h->frame)
-        vitals_frame_unref(h->frame);
-    h->frame = vitals_registry_snapshot(h->reg, (double)g_get_real_time() / G_USEC_PER_SEC);
-}
+static void setup(void) { plugin_host_make_dir("loader"); }
 
 /* The plugin loaded from NAME.so; fails the test when there is none. */
-static const vitals_loaded_plugin *plugin_named(const host *h, const char *name)
+static const vitals_loaded_plugin *plugin_named(const plugin_host *h, const char *name)
 {
     const vitals_loaded_plugin *lp = vitals_plugins_find(h->plugins, name);
     ck_assert_msg(lp != NULL, "%s.so is not in the plugin set", name);
     return lp;
 }
 
-/* The value of metric `id` in the latest frame. */
-static const vitals_value *value_of(const host *h, const char *id)
-{
-    int index = vitals_registry_find(h->reg, id);
-    ck_assert_msg(index >= 0, "metric %s is not registered", id);
-    ck_assert_ptr_nonnull(h->frame);
-    ck_assert_uint_lt((guint)index, h->frame->descs->count);
-    return &h->frame->values[index];
-}
-
-static double number_of(const host *h, const char *id)
-{
-    const vitals_value *v = value_of(h, id);
-    ck_assert_msg(v->type == VITALS_VALUE_NUMBER, "%s has no number", id);
-    return v->number;
-}
-
-static const char *text_of(const host *h, const char *id)
-{
-    const vitals_value *v = value_of(h, id);
-    ck_assert_msg(v->type == VITALS_VALUE_TEXT, "%s has no text", id);
-    return v->text;
-}
-
 /* How many metrics of the current descriptor set `plugin` registered. */
-static guint metrics_of(const host *h, const char *plugin)
+static guint metrics_of(const plugin_host *h, const char *plugin)
 {
     vitals_desc_set *set = vitals_registry_descriptors(h->reg);
     guint count = 0;
@@ -133,7 +50,7 @@ static guint metrics_of(const host *h, const char *plugin)
 
 /* Asserts that NAME.so was refused and that its error holds each of the
  * NULL-terminated strings that follow. */
-static void assert_refused(const host *h, const char *name, ...)
+static void assert_refused(const plugin_host *h, const char *name, ...)
 {
     const vitals_loaded_plugin *lp = plugin_named(h, name);
     ck_assert_msg(lp->status == VITALS_PLUGIN_FAILED, "%s.so is not FAILED", name);
@@ -149,144 +66,144 @@ static void assert_refused(const host *h, const char *name, ...)
 
 START_TEST(test_good_runs_with_config_defaults)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     const vitals_loaded_plugin *good = plugin_named(&h, "good");
     ck_assert_msg(good->status == VITALS_PLUGIN_RUNNING, "good: %s", good->error);
     ck_assert_uint_eq(good->metrics, 3);
     ck_assert_uint_eq(metrics_of(&h, "good"), 3);
 
-    host_tick(&h);
-    ck_assert_double_eq(number_of(&h, "good.value"), 5);
-    ck_assert_double_eq(number_of(&h, "good.ticks"), 1);
-    ck_assert_str_eq(text_of(&h, "good.label"), "hello");
-    host_tick(&h);
-    ck_assert_double_eq(number_of(&h, "good.ticks"), 2);
-    host_free(&h);
+    plugin_host_tick(&h);
+    ck_assert_double_eq(plugin_host_number(&h, "good.value"), 5);
+    ck_assert_double_eq(plugin_host_number(&h, "good.ticks"), 1);
+    ck_assert_str_eq(plugin_host_text(&h, "good.label"), "hello");
+    plugin_host_tick(&h);
+    ck_assert_double_eq(plugin_host_number(&h, "good.ticks"), 2);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_wrong_abi_names_both_versions)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     assert_refused(&h, "wrong_abi", "99.0", "1.0", NULL);
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_newer_minor_names_both_versions)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     assert_refused(&h, "newer_minor", "1.1", "1.0", NULL);
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_no_entry_names_the_symbol)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     assert_refused(&h, "no_entry", "vitals_plugin_entry", NULL);
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_failing_init_keeps_its_reason)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     assert_refused(&h, "failing_init", "cannot open the frobnicator", NULL);
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_missing_symbol_fails_at_load)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     assert_refused(&h, "missing_symbol", "vitals_fixture_undefined_symbol", NULL);
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_name_mismatch_names_both)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     assert_refused(&h, "name_mismatch", "other", "name_mismatch", NULL);
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_bad_descriptors_are_refused_one_by_one)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     const vitals_loaded_plugin *lp = plugin_named(&h, "bad_descriptor");
     /* the fixture's init fails, saying which, if the host accepts a bad one */
     ck_assert_msg(lp->status == VITALS_PLUGIN_RUNNING, "bad_descriptor: %s", lp->error);
     ck_assert_uint_eq(lp->metrics, 1);
     ck_assert_uint_eq(metrics_of(&h, "bad_descriptor"), 1);
-    host_tick(&h);
-    ck_assert_double_eq(number_of(&h, "bad_descriptor.ok"), 1);
-    host_free(&h);
+    plugin_host_tick(&h);
+    ck_assert_double_eq(plugin_host_number(&h, "bad_descriptor.ok"), 1);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_only_good_plugins_run)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     ck_assert_uint_eq(vitals_plugins_running(h.plugins), 2); /* good, bad_descriptor */
-    host_tick(&h); /* collects only those: missing_symbol's collect would crash */
-    host_free(&h);
+    plugin_host_tick(&h); /* collects only those: missing_symbol's collect would crash */
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_config_file_reaches_the_plugin)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, "[plugin:good]\nstart = 42\nlabel = world\n");
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, "[plugin:good]\nstart = 42\nlabel = world\n");
     const vitals_loaded_plugin *good = plugin_named(&h, "good");
     ck_assert_msg(good->status == VITALS_PLUGIN_RUNNING, "good: %s", good->error);
-    host_tick(&h);
-    ck_assert_double_eq(number_of(&h, "good.value"), 42);
-    ck_assert_str_eq(text_of(&h, "good.label"), "world");
-    host_free(&h);
+    plugin_host_tick(&h);
+    ck_assert_double_eq(plugin_host_number(&h, "good.value"), 42);
+    ck_assert_str_eq(plugin_host_text(&h, "good.label"), "world");
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_disabled_plugin_does_not_run)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, "[plugin:good]\nenabled = false\n");
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, "[plugin:good]\nenabled = false\n");
     ck_assert(plugin_named(&h, "good")->status == VITALS_PLUGIN_DISABLED);
     ck_assert_int_eq(vitals_registry_find(h.reg, "good.value"), -1);
     ck_assert_uint_eq(vitals_plugins_running(h.plugins), 1);
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_unknown_key_fails_naming_it)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, "[plugin:good]\nstart = 1\nfrobnicate = yes\n");
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, "[plugin:good]\nstart = 1\nfrobnicate = yes\n");
     assert_refused(&h, "good", "frobnicate", "[plugin:good]", NULL);
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
 START_TEST(test_missing_directory_gives_an_empty_set)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR "/no-such-directory", NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR "/no-such-directory", NULL);
     ck_assert_uint_eq(h.plugins->all->len, 0);
     ck_assert_uint_eq(vitals_plugins_running(h.plugins), 0);
-    host_tick(&h);
+    plugin_host_tick(&h);
     ck_assert_uint_eq(h.frame->descs->count, 0);
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
@@ -294,14 +211,14 @@ END_TEST
  * and a subdirectory into the fixture directory. */
 START_TEST(test_other_files_and_directories_are_ignored)
 {
-    host h;
-    host_load(&h, VITALS_FIXTURES_DIR, NULL);
+    plugin_host h;
+    plugin_host_load(&h, VITALS_FIXTURES_DIR, NULL);
     ck_assert_uint_eq(h.plugins->all->len, FIXTURE_COUNT);
     for (size_t i = 0; i < FIXTURE_COUNT; i++)
         plugin_named(&h, fixture_names[i]);
     ck_assert_ptr_null(vitals_plugins_find(h.plugins, "README"));
     ck_assert_ptr_null(vitals_plugins_find(h.plugins, "subdir"));
-    host_free(&h);
+    plugin_host_free(&h);
 }
 END_TEST
 
@@ -309,7 +226,7 @@ int main(void)
 {
     Suite *s = suite_create("loader");
     TCase *tc = tcase_create("loader");
-    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, setup, plugin_host_remove_dir);
     tcase_add_test(tc, test_good_runs_with_config_defaults);
     tcase_add_test(tc, test_wrong_abi_names_both_versions);
     tcase_add_test(tc, test_newer_minor_names_both_versions);
@@ -325,9 +242,5 @@ int main(void)
     tcase_add_test(tc, test_missing_directory_gives_an_empty_set);
     tcase_add_test(tc, test_other_files_and_directories_are_ignored);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vitals_run_suite(s);
 }

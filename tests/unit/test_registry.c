@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "registry.h"
+#include "run_suite.h"
 
 static vitals_metric_desc gauge(const char *id)
 {
@@ -236,9 +237,5 @@ int main(void)
     tcase_add_test(tc, test_latest_frame_outlives_next_snapshot);
     tcase_add_test(tc, test_concurrent_writers_lose_nothing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vitals_run_suite(s);
 }

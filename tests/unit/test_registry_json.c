@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "registry_json.h"
+#include "run_suite.h"
 
 static vitals_registry *reg;
 static vitals_metric *cpu, *total, *action, *latency;
@@ -182,9 +183,5 @@ int main(void)
     tcase_add_test(tc, test_history_for_one_metric);
     tcase_add_test(tc, test_non_finite_numbers_never_reach_the_wire);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vitals_run_suite(s);
 }

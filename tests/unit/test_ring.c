@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "ring.h"
+#include "run_suite.h"
 
 START_TEST(test_push_and_order)
 {
@@ -73,9 +74,5 @@ int main(void)
     tcase_add_test(tc, test_drop_releases_overwritten_and_remaining);
     tcase_add_test(tc, test_rejects_empty_geometry);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vitals_run_suite(s);
 }

@@ -7,6 +7,7 @@
  * client_frame()/raw_frame() below, masked with a fixed key.
  */
 #include "ws_codec.h"
+#include "run_suite.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -1005,9 +1006,5 @@ static Suite *ws_codec_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ws_codec_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return vitals_run_suite(ws_codec_suite());
 }
