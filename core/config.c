@@ -37,14 +37,17 @@ G_DEFINE_QUARK(vitals-config-error-quark, vitals_config_error)
  * module that starts reading a new section adds one line here. */
 static const char *const known_sections[] = {
     "host",
+    "ingest",
     NULL,
 };
 
 /* ---- [host] keys --------------------------------------------------------- */
 
-typedef enum { HOST_STRING, HOST_PATH_OR_NONE, HOST_INT, HOST_DOUBLE, HOST_LEVEL } host_kind;
+typedef enum { HOST_STRING, HOST_PATH_OR_NONE, HOST_INT, HOST_DOUBLE, HOST_LEVEL, HOST_BOOL } host_kind;
 
+/* A key of a section the host itself reads ([host], [ingest]). */
 typedef struct host_key {
+    const char *group;
     const char *key;
     host_kind kind;
     double min, max;    /* HOST_INT, HOST_DOUBLE */
@@ -53,20 +56,26 @@ typedef struct host_key {
 } host_key;
 
 static const host_key host_keys[] = {
-    { "listen", HOST_STRING, 0, 0, offsetof(vitals_config, listen),
+    { "host", "listen", HOST_STRING, 0, 0, offsetof(vitals_config, listen),
       "an address (such as 127.0.0.1 or 0.0.0.0)" },
-    { "port", HOST_INT, 0, 65535, offsetof(vitals_config, port), "an integer 0..65535" },
-    { "interval", HOST_DOUBLE, 0.05, 3600, offsetof(vitals_config, interval),
+    { "host", "port", HOST_INT, 0, 65535, offsetof(vitals_config, port), "an integer 0..65535" },
+    { "host", "interval", HOST_DOUBLE, 0.05, 3600, offsetof(vitals_config, interval),
       "a number of seconds 0.05..3600" },
-    { "history", HOST_INT, 2, 100000, offsetof(vitals_config, history),
+    { "host", "history", HOST_INT, 2, 100000, offsetof(vitals_config, history),
       "an integer 2..100000" },
-    { "plugins_dir", HOST_STRING, 0, 0, offsetof(vitals_config, plugins_dir), "a directory" },
-    { "web_root", HOST_PATH_OR_NONE, 0, 0, offsetof(vitals_config, web_root),
+    { "host", "plugins_dir", HOST_STRING, 0, 0, offsetof(vitals_config, plugins_dir), "a directory" },
+    { "host", "web_root", HOST_PATH_OR_NONE, 0, 0, offsetof(vitals_config, web_root),
       "a directory" },
-    { "log_level", HOST_LEVEL, 0, 0, offsetof(vitals_config, log_level),
+    { "host", "log_level", HOST_LEVEL, 0, 0, offsetof(vitals_config, log_level),
       "one of error, warn, info, debug" },
-    { "ping_interval", HOST_DOUBLE, 0.1, 3600, offsetof(vitals_config, ping_interval),
+    { "host", "ping_interval", HOST_DOUBLE, 0.1, 3600, offsetof(vitals_config, ping_interval),
       "a number of seconds 0.1..3600" },
+    { "ingest", "enabled", HOST_BOOL, 0, 0, offsetof(vitals_config, ingest_enabled),
+      "a boolean (true or false)" },
+    { "ingest", "listen", HOST_STRING, 0, 0, offsetof(vitals_config, ingest_listen),
+      "an address (such as 127.0.0.1)" },
+    { "ingest", "port", HOST_INT, 0, 65535, offsetof(vitals_config, ingest_port),
+      "an integer 0..65535" },
 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -356,6 +365,13 @@ static gboolean apply_host_key(vitals_config *cfg, const host_key *hk, const cha
             *(double *)field = v;
         break;
     }
+    case HOST_BOOL: {
+        bool v;
+        ok = vitals_config_parse_value(VITALS_CFG_BOOL, value, &v, NULL, NULL);
+        if (ok)
+            *(gboolean *)field = v;
+        break;
+    }
     case HOST_LEVEL:
         ok = FALSE;
         for (size_t i = 0; i < G_N_ELEMENTS(level_names); i++) {
@@ -368,36 +384,48 @@ static gboolean apply_host_key(vitals_config *cfg, const host_key *hk, const cha
     }
     if (!ok) {
         char *why = g_strdup_printf("not %s", hk->expect);
-        value_error(cfg, "host", hk->key, value, why, error);
+        value_error(cfg, hk->group, hk->key, value, why, error);
         g_free(why);
     }
     return ok;
 }
 
-/* Checks the keys of [host] and stores their values in `cfg`.  Returns
- * FALSE with `error` set at the first unknown key or bad value. */
-static gboolean apply_host(vitals_config *cfg, GError **error)
+/* Checks the keys of one host section and stores their values in `cfg`.
+ * Returns FALSE with `error` set at the first unknown key or bad value. */
+static gboolean apply_section(vitals_config *cfg, const char *group, GError **error)
 {
     const char *valid[G_N_ELEMENTS(host_keys) + 1];
+    size_t n = 0;
     for (size_t i = 0; i < G_N_ELEMENTS(host_keys); i++)
-        valid[i] = host_keys[i].key;
-    valid[G_N_ELEMENTS(host_keys)] = NULL;
+        if (strcmp(host_keys[i].group, group) == 0)
+            valid[n++] = host_keys[i].key;
+    valid[n] = NULL;
 
-    char *unknown = first_unknown_key(cfg, "host", valid);
+    char *unknown = first_unknown_key(cfg, group, valid);
     if (unknown) {
-        unknown_key_error(cfg, "host", unknown, valid, error);
+        unknown_key_error(cfg, group, unknown, valid, error);
         g_free(unknown);
         return FALSE;
     }
     for (size_t i = 0; i < G_N_ELEMENTS(host_keys); i++) {
-        if (!g_key_file_has_key(cfg->keyfile, "host", host_keys[i].key, NULL))
+        const host_key *hk = &host_keys[i];
+        if (strcmp(hk->group, group) != 0 || !g_key_file_has_key(cfg->keyfile, group, hk->key, NULL))
             continue;
-        char *value = get_value(cfg, "host", host_keys[i].key, error);
-        gboolean ok = value && apply_host_key(cfg, &host_keys[i], value, error);
+        char *value = get_value(cfg, group, hk->key, error);
+        gboolean ok = value && apply_host_key(cfg, hk, value, error);
         g_free(value);
         if (!ok)
             return FALSE;
     }
+    return TRUE;
+}
+
+/* Applies every section the host reads itself. */
+static gboolean apply_host(vitals_config *cfg, GError **error)
+{
+    for (const char *const *group = known_sections; *group; group++)
+        if (!apply_section(cfg, *group, error))
+            return FALSE;
     return TRUE;
 }
 
@@ -436,6 +464,9 @@ void vitals_config_init(vitals_config *cfg)
     cfg->web_root = NULL;
     cfg->log_level = VITALS_LOG_INFO;
     cfg->ping_interval = VITALS_DEFAULT_PING_INTERVAL;
+    cfg->ingest_enabled = TRUE;
+    cfg->ingest_listen = g_strdup(VITALS_DEFAULT_LISTEN);
+    cfg->ingest_port = VITALS_DEFAULT_INGEST_PORT;
     cfg->keyfile = g_key_file_new();
     cfg->lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
@@ -450,6 +481,7 @@ void vitals_config_clear(vitals_config *cfg)
     g_free(cfg->listen);
     g_free(cfg->plugins_dir);
     g_free(cfg->web_root);
+    g_free(cfg->ingest_listen);
     if (cfg->keyfile)
         g_key_file_free(cfg->keyfile);
     if (cfg->lines)
@@ -507,6 +539,7 @@ gboolean vitals_config_load(vitals_config *cfg, const char *path, GError **error
     next.listen = g_strdup(cfg->listen);
     next.plugins_dir = g_strdup(cfg->plugins_dir);
     next.web_root = g_strdup(cfg->web_root);
+    next.ingest_listen = g_strdup(cfg->ingest_listen);
     next.keyfile = g_key_file_new();
     next.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 

@@ -28,6 +28,7 @@ typedef enum {
 #define VITALS_DEFAULT_INTERVAL 1.0
 #define VITALS_DEFAULT_HISTORY 300
 #define VITALS_DEFAULT_PING_INTERVAL 30.0
+#define VITALS_DEFAULT_INGEST_PORT 8125
 
 typedef struct vitals_config {
     char *path;          /* the file read, or NULL when none was       */
@@ -42,6 +43,11 @@ typedef struct vitals_config {
     vitals_log_level log_level;
     double ping_interval; /* seconds between WebSocket pings; a client silent
                              for a whole interval after one is dropped */
+
+    /* [ingest] */
+    gboolean ingest_enabled; /* StatsD over UDP and POST /api/v1/ingest   */
+    char *ingest_listen;     /* UDP address, default 127.0.0.1            */
+    int ingest_port;         /* UDP port, default 8125; 0 = ephemeral     */
 
     GKeyFile *keyfile;   /* the parsed file (empty when none)           */
     GHashTable *lines;   /* "group\x1fkey" and "group" -> line (GINT)   */

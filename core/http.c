@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "assets.h"
+#include "ingest_json.h"
 #include "log.h"
 #include "registry_json.h"
 #include "ws_codec.h"
@@ -53,8 +54,6 @@ static enum MHD_Result send_buffer(struct MHD_Connection *conn, unsigned status,
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
         MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     }
-    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -139,6 +138,13 @@ static enum MHD_Result route_health(vitals_http *http, struct MHD_Connection *co
     vitals_desc_set_unref(set);
     if (frame)
         vitals_frame_unref(frame);
+    if (http->opt.ingest) {
+        guint64 records = 0, rejected = 0;
+        vitals_ingest_totals(http->opt.ingest, &records, &rejected);
+        json_object_set_new(body, "ingest", json_pack("{s:i, s:I, s:I}", "udp_port",
+                                                      (int)http->opt.ingest_udp_port, "records",
+                                                      (json_int_t)records, "rejected", (json_int_t)rejected));
+    }
     return send_json(conn, MHD_HTTP_OK, body);
 }
 
@@ -243,7 +249,93 @@ static enum MHD_Result route_ws(vitals_http *http, struct MHD_Connection *conn)
     return ret;
 }
 
+/* ---- POST /api/v1/ingest ---------------------------------------------- */
+
+#define MAX_INGEST_BODY (1024 * 1024)
+
+/* Per-request state, freed by on_request_done whatever happens. */
+typedef struct request {
+    GByteArray *body;
+    gboolean too_big;
+} request;
+
+/* A name for the sender, for the ingest log. */
+static void peer_name(struct MHD_Connection *conn, const char *prefix, char *out, size_t size)
+{
+    g_snprintf(out, size, "%s ?", prefix);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return;
+    char host[INET6_ADDRSTRLEN] = "", serv[8] = "";
+    socklen_t len = info->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                             : sizeof(struct sockaddr_in);
+    if (getnameinfo(info->client_addr, len, host, sizeof host, serv, sizeof serv,
+                    NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+        g_snprintf(out, size, "%s %s:%s", prefix, host, serv);
+}
+
+static enum MHD_Result route_ingest(vitals_http *http, struct MHD_Connection *conn, request *req)
+{
+    if (!http->opt.ingest)
+        return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "ingest is turned off in [ingest]", NULL);
+    if (req->too_big)
+        return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than 1 MiB", NULL);
+    char source[INET6_ADDRSTRLEN + 16];
+    peer_name(conn, "http", source, sizeof source);
+    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    char *body = (char *)(req->body ? req->body->data : NULL);
+    size_t len = req->body ? req->body->len : 0;
+    if (type && g_str_has_prefix(type, "text/plain")) {
+        /* StatsD lines, exactly as they would come over UDP. */
+        size_t rejected = 0;
+        size_t accepted = len ? vitals_ingest_statsd(http->opt.ingest, body, len, source, &rejected) : 0;
+        return send_json(conn, MHD_HTTP_OK, json_pack("{s:I, s:I}", "accepted", (json_int_t)accepted,
+                                                       "rejected", (json_int_t)rejected));
+    }
+    const char *why = NULL;
+    json_t *answer = vitals_ingest_json(http->opt.ingest, body ? body : "", len, source, &why);
+    if (!answer)
+        return send_error(conn, MHD_HTTP_BAD_REQUEST, why, NULL);
+    return send_json(conn, MHD_HTTP_OK, answer);
+}
+
 /* ---- dispatch -------------------------------------------------------- */
+
+typedef enum MHD_Result (*route_fn)(vitals_http *http, struct MHD_Connection *conn);
+
+static const struct route {
+    const char *path;
+    route_fn get;             /* NULL: the route takes POST (ingest) */
+} routes[] = {
+    {"/api/v1/descriptors", route_descriptors},
+    {"/api/v1/metrics", route_metrics},
+    {"/api/v1/history", route_history},
+    {"/api/v1/ingest", NULL},
+    {"/healthz", route_health},
+    {"/ws", route_ws},
+};
+
+static const struct route *find_route(const char *url)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(routes); i++)
+        if (strcmp(url, routes[i].path) == 0)
+            return &routes[i];
+    return NULL;
+}
+
+static enum MHD_Result method_not_allowed(struct MHD_Connection *conn, const char *url, const char *allow)
+{
+    json_t *body = json_pack("{s:s, s:s}", "error", "method not allowed", "path", url);
+    size_t len = 0;
+    char *text = vitals_json_dump(body, &len);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+    MHD_destroy_response(r);
+    return ret;
+}
 
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
@@ -251,39 +343,54 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
                                       void **req_cls)
 {
     (void)version;
-    (void)upload_data;
     vitals_http *http = cls;
-    /* A request body is never wanted on these routes: drop it unread. */
+    const struct route *route = find_route(url);
+    gboolean is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    gboolean is_ingest = route && !route->get && strcmp(method, "POST") == 0;
+
+    request *req = *req_cls;
+    if (!req) {
+        /* First call: headers only.  Answer after the body (if any) is in. */
+        *req_cls = req = g_new0(request, 1);
+        if (!*upload_data_size)
+            return MHD_YES;
+    }
     if (*upload_data_size) {
+        /* Only ingest keeps its body, and only up to the limit. */
+        if (is_ingest && !req->too_big) {
+            if (!req->body)
+                req->body = g_byte_array_new();
+            if (req->body->len + *upload_data_size > MAX_INGEST_BODY)
+                req->too_big = TRUE;
+            else
+                g_byte_array_append(req->body, (const guint8 *)upload_data, (guint)*upload_data_size);
+        }
         *upload_data_size = 0;
         return MHD_YES;
     }
-    static int seen;
-    if (!*req_cls && (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
-        *req_cls = &seen; /* answer once the (ignored) body has been read */
-        return MHD_YES;
-    }
-    gboolean api = g_str_has_prefix(url, "/api/") || strcmp(url, "/healthz") == 0 ||
-                   strcmp(url, "/ws") == 0;
-    gboolean known = !api || strcmp(url, "/api/v1/descriptors") == 0 ||
-                     strcmp(url, "/api/v1/metrics") == 0 || strcmp(url, "/api/v1/history") == 0 ||
-                     strcmp(url, "/healthz") == 0 || strcmp(url, "/ws") == 0;
-    if (!known)
-        return send_error(conn, MHD_HTTP_NOT_FOUND, "not found", url);
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", url);
 
-    if (strcmp(url, "/api/v1/descriptors") == 0)
-        return route_descriptors(http, conn);
-    if (strcmp(url, "/api/v1/metrics") == 0)
-        return route_metrics(http, conn);
-    if (strcmp(url, "/api/v1/history") == 0)
-        return route_history(http, conn);
-    if (strcmp(url, "/healthz") == 0)
-        return route_health(http, conn);
-    if (strcmp(url, "/ws") == 0)
-        return route_ws(http, conn);
-    return route_asset(http, conn, url);
+    if (!route && g_str_has_prefix(url, "/api/"))
+        return send_error(conn, MHD_HTTP_NOT_FOUND, "not found", url);
+    if (route && !route->get)
+        return is_ingest ? route_ingest(http, conn, req) : method_not_allowed(conn, url, "POST");
+    if (!is_get)
+        return method_not_allowed(conn, url, "GET, HEAD");
+    return route ? route->get(http, conn) : route_asset(http, conn, url);
+}
+
+static void on_request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
+                            enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)conn;
+    (void)code;
+    request *req = *req_cls;
+    if (!req)
+        return;
+    if (req->body)
+        g_byte_array_free(req->body, TRUE);
+    g_free(req);
+    *req_cls = NULL;
 }
 
 static void log_mhd(void *cls, const char *fmt, va_list ap)
@@ -360,6 +467,7 @@ vitals_http *vitals_http_start(const vitals_http_options *options, GError **erro
         0, NULL, NULL, handle_request, http,
         MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, NULL,
         /* Half-sent requests die; upgraded sockets are the hub's to time out. */
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
         /* Each upgraded socket keeps its pool: keep it small. */

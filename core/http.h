@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "ingest.h"
 #include "registry.h"
 #include "ws_hub.h"
 
@@ -30,6 +31,8 @@ typedef struct vitals_http_options {
     vitals_registry *registry;
     vitals_hub *hub;
     unsigned plugins_running;
+    vitals_ingest_sink *ingest;  /* NULL when ingest is off */
+    uint16_t ingest_udp_port;    /* for /healthz; 0 when UDP is off */
 } vitals_http_options;
 
 typedef struct vitals_http vitals_http;

@@ -164,7 +164,7 @@ static gint compare_names(gconstpointer a, gconstpointer b)
 }
 
 vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
-                                    vitals_registry *reg, double interval)
+                                    vitals_registry *reg, vitals_router *router, double interval)
 {
     vitals_plugins *ps = g_new0(vitals_plugins, 1);
     ps->all = g_ptr_array_new();
@@ -185,6 +185,7 @@ vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
 
     for (guint i = 0; i < files->len; i++) {
         vitals_loaded_plugin *lp = plugin_new(dir, files->pdata[i], reg, interval);
+        lp->router = router;
         load_one(lp, ps, cfg);
         g_ptr_array_add(ps->all, lp);
     }

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "registry.h"
+#include "router.h"
 
 #define VITALS_PLUGIN_ERROR (vitals_plugin_error_quark())
 GQuark vitals_plugin_error_quark(void);
@@ -38,6 +39,7 @@ typedef struct vitals_loaded_plugin {
     char *error;              /* why it was skipped, or set_error's text */
     GPtrArray *owned;         /* strings the config put into its state */
     vitals_registry *registry;
+    vitals_router *router;    /* NULL when ingest is off */
     double interval;
     guint metrics;            /* descriptors it registered */
 } vitals_loaded_plugin;
@@ -47,9 +49,10 @@ typedef struct vitals_plugins {
 } vitals_plugins;
 
 /* Loads the directory.  A missing or unreadable directory is logged and
- * yields an empty set (the host still serves).  Never returns NULL. */
+ * yields an empty set (the host still serves).  Never returns NULL.
+ * `router` takes the plugins' ingest subscriptions (NULL: ingest is off). */
 vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
-                                    vitals_registry *reg, double interval);
+                                    vitals_registry *reg, vitals_router *router, double interval);
 
 /* Calls collect() of every running plugin (sampler thread). */
 void vitals_plugins_collect(vitals_plugins *ps);

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "ingest.h"
 #include "loader.h"
 #include "log.h"
 #include "registry.h"
@@ -33,6 +34,7 @@ typedef struct cli_options {
     double interval;
     char *plugins_dir;
     char *web_root;
+    int ingest_port;
     gboolean version;
 } cli_options;
 
@@ -49,6 +51,7 @@ static void parse_command_line(int *argc, char ***argv, cli_options *cli)
 {
     cli->port = -1;
     cli->interval = -1;
+    cli->ingest_port = -1;
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &cli->config,
          "Read FILE (default: " VITALS_DEFAULT_CONFIG_FILE " if it exists)", "FILE"},
@@ -59,6 +62,8 @@ static void parse_command_line(int *argc, char ***argv, cli_options *cli)
          "Load plugins from DIR (default " VITALS_DEFAULT_PLUGINS_DIR ")", "DIR"},
         {"web-root", 0, 0, G_OPTION_ARG_FILENAME, &cli->web_root,
          "Serve the dashboard from DIR instead of the embedded copy (development)", "DIR"},
+        {"ingest-port", 0, 0, G_OPTION_ARG_INT, &cli->ingest_port,
+         "UDP port for StatsD ingest (default 8125; 0 = any free port)", "P"},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &cli->version, "Print the version and exit", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- watch your applications live");
@@ -97,6 +102,14 @@ static gboolean apply_command_line(vitals_config *cfg, const cli_options *cli, G
             return FALSE;
         }
         cfg->interval = cli->interval;
+    }
+    if (cli->ingest_port != -1) {
+        if (cli->ingest_port < 0 || cli->ingest_port > 65535) {
+            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
+                        "--ingest-port %d is not a port 0..65535", cli->ingest_port);
+            return FALSE;
+        }
+        cfg->ingest_port = cli->ingest_port;
     }
     if (cli->plugins_dir) {
         g_free(cfg->plugins_dir);
@@ -217,7 +230,10 @@ int main(int argc, char **argv)
     vitals_log(VITALS_LOG_INFO, "host", "vitals %s starting (config: %s)", VITALS_VERSION,
                config_path ? config_path : "built-in defaults");
     vitals_registry *reg = vitals_registry_new((unsigned)cfg.history);
-    vitals_plugins *plugins = vitals_plugins_load(cfg.plugins_dir, &cfg, reg, cfg.interval);
+    vitals_router *router = cfg.ingest_enabled ? vitals_router_new() : NULL;
+    vitals_ingest_sink *sink = router ? vitals_ingest_sink_new(router, reg) : NULL;
+    vitals_plugins *plugins = vitals_plugins_load(cfg.plugins_dir, &cfg, reg, router, cfg.interval);
+    vitals_ingest_udp *udp = NULL;
 
     hub_context hub_ctx = {.registry = reg, .interval = cfg.interval};
     vitals_hub_callbacks callbacks = {.user = &hub_ctx, .hello = hub_hello, .metrics = hub_metrics};
@@ -227,12 +243,15 @@ int main(int argc, char **argv)
     vitals_http *http = NULL;
     vitals_sampler *sampler = NULL;
     int status = 1;
+    if (sink && !(udp = vitals_ingest_udp_start(cfg.ingest_listen, cfg.ingest_port, sink, &error)))
+        goto out;
     if (!vitals_hub_start(hub, &error))
         goto out;
     vitals_http_options http_options = {.listen = cfg.listen, .port = cfg.port,
                                         .web_root = cfg.web_root, .interval = cfg.interval,
                                         .registry = reg, .hub = hub,
-                                        .plugins_running = vitals_plugins_running(plugins)};
+                                        .plugins_running = vitals_plugins_running(plugins),
+                                        .ingest = sink, .ingest_udp_port = vitals_ingest_udp_port(udp)};
     http = vitals_http_start(&http_options, &error);
     if (!http)
         goto out;
@@ -251,11 +270,14 @@ out:
         fprintf(stderr, "vitals: %s\n", error->message);
         g_error_free(error);
     }
+    vitals_ingest_udp_stop(udp);
     vitals_sampler_stop(sampler);
     vitals_hub_stop(hub, 0.5);
     vitals_http_stop(http);
     vitals_hub_free(hub);
     vitals_plugins_shutdown(plugins);
+    vitals_ingest_sink_free(sink);
+    vitals_router_free(router);
     vitals_registry_free(reg);
     vitals_config_clear(&cfg);
     cli_options_clear(&cli);

@@ -91,6 +91,22 @@ static long api_host_pid(vitals_plugin *p)
     return (long)getpid();
 }
 
+static int api_subscribe(vitals_plugin *p, const char *name, vitals_record_fn on_record)
+{
+    vitals_loaded_plugin *lp = host_side(p);
+    if (!lp->router) {
+        vitals_log(VITALS_LOG_WARN, lp->name, "subscribe('%s'): ingest is turned off in [ingest]",
+                   name ? name : "(null)");
+        return -1;
+    }
+    if (vitals_router_subscribe(lp->router, p, lp->name, name, on_record) != 0) {
+        vitals_log(VITALS_LOG_WARN, lp->name, "subscribe('%s') refused: a name is 1-200 characters "
+                   "of [A-Za-z0-9_.-] and a callback is required", name ? name : "(null)");
+        return -1;
+    }
+    return 0;
+}
+
 static const vitals_host_api host_api = {
     .abi_major = VITALS_PLUGIN_ABI_MAJOR,
     .abi_minor = VITALS_PLUGIN_ABI_MINOR,
@@ -106,6 +122,8 @@ static const vitals_host_api host_api = {
     .set_error = api_set_error,
     .interval = api_interval,
     .host_pid = api_host_pid,
+    /* since 1.1 */
+    .subscribe = api_subscribe,
 };
 
 const vitals_host_api *vitals_host_api_table(void) { return &host_api; }

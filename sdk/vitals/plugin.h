@@ -34,7 +34,7 @@ extern "C" {
 
 /* A plugin loads when its major equals the host's and its minor is not newer. */
 #define VITALS_PLUGIN_ABI_MAJOR 1
-#define VITALS_PLUGIN_ABI_MINOR 0
+#define VITALS_PLUGIN_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define VITALS_PLUGIN_ENTRY_SYMBOL "vitals_plugin_entry"
@@ -117,10 +117,62 @@ typedef struct vitals_config_entry {
     const char *help;
 } vitals_config_entry;
 
+/* ---- ingest records (since 1.1) ---------------------------------------- */
+
+/*
+ * What applications report — StatsD/DogStatsD lines over UDP or JSON over
+ * HTTP (docs/ingest.md) — reaches the plugins that subscribed to the
+ * record's name as one parsed record.  Every string is NUL-terminated and
+ * valid only during the callback: copy what you keep.
+ */
+typedef enum vitals_record_type {
+    VITALS_RECORD_TIMING = 0,  /* "|ms": value in milliseconds           */
+    VITALS_RECORD_COUNTER = 1, /* "|c": value to add                      */
+    VITALS_RECORD_GAUGE = 2,   /* "|g": value to set (or add: `delta`)    */
+    VITALS_RECORD_SET = 3      /* "|s": `text` is the member, value 0     */
+} vitals_record_type;
+
+typedef struct vitals_tag {
+    const char *key;
+    const char *value; /* "" for a tag without ':' */
+} vitals_tag;
+
+typedef struct vitals_record {
+    const char *name;
+    vitals_record_type type;
+    double value;
+    const char *text;          /* SET: the member; NULL otherwise       */
+    double sample_rate;        /* 0 < rate <= 1; 1 when not given       */
+    bool delta;                /* GAUGE written "+N" / "-N": add it     */
+    size_t tag_count;
+    const vitals_tag *tags;
+} vitals_record;
+
+/* The value of tag `key`, or NULL when the record has no such tag. */
+static inline const char *vitals_record_tag(const vitals_record *r, const char *key)
+{
+    for (size_t i = 0; i < r->tag_count; i++) {
+        const char *a = r->tags[i].key, *b = key;
+        while (*a && *a == *b)
+            a++, b++;
+        if (*a == *b)
+            return r->tags[i].value;
+    }
+    return NULL;
+}
+
 /* ---- the host API ------------------------------------------------------ */
 
 typedef struct vitals_plugin vitals_plugin;
 typedef struct vitals_metric vitals_metric; /* opaque handle */
+
+/*
+ * Receives one record.  Runs on the host's ingest thread, so it may run at
+ * the same time as the plugin's collect(): guard what both touch.  The host
+ * never runs two record callbacks of one plugin at once.  Keep it short:
+ * every record of every application passes through here.
+ */
+typedef void (*vitals_record_fn)(vitals_plugin *p, const vitals_record *record);
 
 typedef enum vitals_log_level {
     VITALS_LOG_ERROR = 0,
@@ -132,7 +184,8 @@ typedef enum vitals_log_level {
 /*
  * The function table a plugin receives.  APPEND ONLY: entries are never
  * removed or reordered; each group says which ABI minor added it.  A plugin
- * that needs an entry newer than 1.0 checks `abi_minor` first.
+ * that needs an entry newer than 1.0 checks `abi_minor` first (a plugin
+ * built with this header needs a host of at least its own minor anyway).
  */
 typedef struct vitals_host_api {
     uint32_t abi_major;
@@ -171,6 +224,13 @@ typedef struct vitals_host_api {
     double (*interval)(vitals_plugin *p);
     /* The host's own process id (a sensible default for "the watched process"). */
     long (*host_pid)(vitals_plugin *p);
+
+    /* -- since 1.1 -- */
+
+    /* Delivers every record whose name is `name` or starts with `name`
+     * followed by '.' (so "action" also gets "action.queue").  Call it from
+     * init().  Returns 0, or -1 if the host has ingest turned off. */
+    int (*subscribe)(vitals_plugin *p, const char *name, vitals_record_fn on_record);
 } vitals_host_api;
 
 /*

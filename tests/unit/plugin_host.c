@@ -8,6 +8,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "statsd.h"
+
 static char *tmp_dir;
 static char *ini_path;
 
@@ -41,7 +43,8 @@ void plugin_host_load(plugin_host *h, const char *dir, const char *ini_text)
                       error ? error->message : "?");
     }
     h->reg = vitals_registry_new(300);
-    h->plugins = vitals_plugins_load(dir, &h->cfg, h->reg, 1.0);
+    h->router = vitals_router_new();
+    h->plugins = vitals_plugins_load(dir, &h->cfg, h->reg, h->router, 1.0);
     ck_assert_ptr_nonnull(h->plugins);
 }
 
@@ -50,6 +53,7 @@ void plugin_host_free(plugin_host *h)
     if (h->frame)
         vitals_frame_unref(h->frame);
     vitals_plugins_shutdown(h->plugins);
+    vitals_router_free(h->router);
     vitals_registry_free(h->reg);
     vitals_config_clear(&h->cfg);
 }
@@ -60,6 +64,20 @@ void plugin_host_tick(plugin_host *h)
     if (h->frame)
         vitals_frame_unref(h->frame);
     h->frame = vitals_registry_snapshot(h->reg, (double)g_get_real_time() / G_USEC_PER_SEC);
+}
+
+static void deliver(void *user, const vitals_record *record)
+{
+    plugin_host *h = user;
+    vitals_router_dispatch(h->router, record);
+}
+
+size_t plugin_host_send(plugin_host *h, const char *lines)
+{
+    char *copy = g_strdup(lines); /* the parser works in place */
+    statsd_result result = statsd_parse(copy, strlen(copy), deliver, NULL, h);
+    g_free(copy);
+    return result.records;
 }
 
 const vitals_value *plugin_host_value(const plugin_host *h, const char *id)

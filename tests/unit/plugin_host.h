@@ -17,6 +17,7 @@
 typedef struct plugin_host {
     vitals_config cfg;
     vitals_registry *reg;
+    vitals_router *router; /* takes the plugins' ingest subscriptions */
     vitals_plugins *plugins;
     vitals_frame *frame; /* the latest tick, or NULL */
 } plugin_host;
@@ -44,6 +45,10 @@ void plugin_host_free(plugin_host *h);
 /* One tick: every running plugin collects, then the registry freezes a frame
  * (stamped now) that replaces h->frame. */
 void plugin_host_tick(plugin_host *h);
+
+/* Parses StatsD `lines` as the host's ingest would and delivers every
+ * record to the subscribed plugins; returns how many records were delivered. */
+size_t plugin_host_send(plugin_host *h, const char *lines);
 
 /* The value of metric `id` in the latest frame; asserts that `id` is
  * registered and that a tick has happened.  Owned by h->frame. */

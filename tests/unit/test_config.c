@@ -342,7 +342,7 @@ START_TEST(test_unknown_group_warns)
     char *want = g_strdup_printf("[config] %s:4: unknown section [ingest2] ignored", ini_path);
     ck_assert_msg(strstr(log, want), "log: %s", log);
     ck_assert_ptr_nonnull(strstr(log, "warn"));
-    ck_assert_ptr_nonnull(strstr(log, "known: [host], [plugin:NAME]"));
+    ck_assert_ptr_nonnull(strstr(log, "known: [host], [ingest], [plugin:NAME]"));
     g_free(want);
     want = g_strdup_printf("%s:6: unknown section [plugin:]", ini_path);
     ck_assert_msg(strstr(log, want), "log: %s", log);
