@@ -386,7 +386,7 @@ static const vitals_metric_desc system_metric_desc[SYSTEM_METRIC_COUNT] = {
     [SYSTEM_CPU] = {
         .id = "system.cpu_percent", .title = "CPU", .unit = "percent", .kind = VITALS_GAUGE,
         .description = "CPU use of the whole machine, all cores together",
-        .chart = "system.cpu", .chart_title = "CPU", .style = VITALS_AREA,
+        .chart = "system.cpu_memory", .chart_title = "CPU & memory", .style = VITALS_AREA,
         .has_min = true, .min = 0, .has_max = true, .max = 100, .precision = 1, .priority = 10,
         .card = true, .has_warn = true, .warn = 70, .has_crit = true, .crit = 90},
     [SYSTEM_MEMORY_USED] = {
@@ -397,8 +397,8 @@ static const vitals_metric_desc system_metric_desc[SYSTEM_METRIC_COUNT] = {
     [SYSTEM_MEMORY_PERCENT] = {
         .id = "system.memory_percent", .title = "Memory", .unit = "percent", .kind = VITALS_GAUGE,
         .description = "Memory in use, as a share of MemTotal",
-        .chart = "system.memory", .chart_title = "Memory", .style = VITALS_LINE,
-        .axis = VITALS_AXIS_RIGHT, .has_min = true, .min = 0, .has_max = true, .max = 100,
+        .chart = "system.cpu_memory", .chart_title = "CPU & memory", .style = VITALS_LINE,
+        .axis = VITALS_AXIS_LEFT, .has_min = true, .min = 0, .has_max = true, .max = 100,
         .precision = 1, .priority = 21,
         .card = true, .has_warn = true, .warn = 80, .has_crit = true, .crit = 90},
     [SYSTEM_PROCESS] = {
@@ -472,7 +472,7 @@ static int system_init(vitals_plugin *p)
     for (int m = 0; m < SYSTEM_METRIC_COUNT; m++) {
         vitals_metric_desc desc = system_metric_desc[m];
         if (m == SYSTEM_MEMORY_USED) {
-            /* 0..MemTotal on the left lines up with 0..100 % on the right */
+            /* the axis runs from nothing to all of MemTotal */
             desc.has_max = true;
             desc.max = (double)memory_total_kib / 1024.0;
         }
