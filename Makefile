@@ -24,9 +24,10 @@ build: deps
 	@cmake -S . -B $(BUILD) -DVITALS_BUILD_TESTS=OFF $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Builds, then runs the host with the default config and the bundled plugins.
+# Builds, then runs the host with the default config and the bundled plugins,
+# and the demo application beside it (DEMO=0 for the host alone).
 run: build
-	@exec $(BUILD)/vitals --config $(CONFIG) --plugins-dir $(BUILD)/lib/vitals/plugins
+	@scripts/run.sh $(BUILD) $(CONFIG)
 
 # Builds with -Werror and runs every test suite.
 test: test-deps
