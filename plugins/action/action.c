@@ -105,7 +105,7 @@ static const vitals_metric_desc action_metric_desc[ACTION_METRIC_COUNT] = {
         .id = "action.per_minute", .title = "Actions/min", .unit = "per_minute",
         .kind = VITALS_GAUGE, .description = "Actions in the window, scaled to one minute",
         .chart = "action.rate", .chart_title = "Actions", .style = VITALS_LINE,
-        .axis = VITALS_AXIS_LEFT, .has_min = true, .min = 0, .precision = 1, .priority = 40,
+        .axis = VITALS_AXIS_LEFT, .has_min = true, .min = 0, .precision = 0, .priority = 40,
         .card = true},
     [ACTION_SUCCESS_RATE] = {
         .id = "action.success_rate", .title = "Success rate", .unit = "percent",

@@ -77,7 +77,7 @@ static const vitals_metric_desc event_metric_desc[EVENT_METRIC_COUNT] = {
         .id = "event.per_minute", .title = "Events/min", .unit = "per_minute",
         .kind = VITALS_GAUGE, .description = "Events processed in the window, scaled to one minute",
         .chart = "event.time", .chart_title = "Event processing", .style = VITALS_LINE,
-        .axis = VITALS_AXIS_LEFT, .has_min = true, .min = 0, .precision = 1, .priority = 50},
+        .axis = VITALS_AXIS_LEFT, .has_min = true, .min = 0, .precision = 0, .priority = 50},
     [EVENT_DURATION] = {
         .id = "event.duration", .title = "Processing time", .unit = "seconds",
         .kind = VITALS_HISTOGRAM, .description = "How long processing an event took",
