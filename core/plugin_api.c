@@ -6,6 +6,7 @@
  * APPEND ONLY, like the struct it fills.
  */
 #include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "loader.h"
@@ -25,7 +26,13 @@ static vitals_metric *api_metric_register(vitals_plugin *p, const vitals_metric_
         vitals_log(VITALS_LOG_WARN, lp->name, "metric_register(NULL) refused");
         return NULL;
     }
-    vitals_metric *m = vitals_registry_add(lp->registry, lp->name, desc, &error);
+    /* Read only the fields the plugin's ABI minor had: its struct may end
+     * before the fields a newer minor appended. */
+    vitals_metric_desc copy = {0};
+    size_t known = lp->info && lp->info->abi_minor < 2 ? offsetof(vitals_metric_desc, family)
+                                                       : sizeof copy;
+    memcpy(&copy, desc, known);
+    vitals_metric *m = vitals_registry_add(lp->registry, lp->name, &copy, &error);
     if (!m) {
         vitals_log(VITALS_LOG_WARN, lp->name, "%s", error->message);
         g_error_free(error);

@@ -8,8 +8,9 @@
  *
  * History is one ring of timestamps plus one ring per metric, all the same
  * length; a metric registered late is padded with gaps so that column i of
- * every ring is the same tick.  Metrics live as long as the registry, so a
- * descriptor set may point at their infos without copying them.
+ * every ring is the same tick.  A metric is reference-counted: the registry
+ * holds one reference and every descriptor set that lists it another, so a
+ * plugin's metrics can be retired while a reader still encodes an old set.
  */
 #include "registry.h"
 
@@ -34,8 +35,10 @@ typedef struct observation {
 } observation;
 
 struct vitals_metric {
+    gint refs;                /* the registry's, and one per descriptor set */
     vitals_registry *reg;
     vitals_metric_info info;
+    double total_count, total_sum; /* HISTOGRAM: every observation ever */
     vitals_value current;     /* guarded by reg->lock */
     vitals_ring observations; /* HISTOGRAM only */
     vitals_ring history;      /* vitals_value per tick */
@@ -104,6 +107,34 @@ static gboolean is_unit_text(const char *s)
     return TRUE;
 }
 
+/* "key=value[,key=value]": what Prometheus can carry as labels. */
+static gboolean labels_valid(const char *s)
+{
+    if (!*s || strlen(s) > 512 || !g_utf8_validate(s, -1, NULL))
+        return FALSE;
+    gboolean in_key = TRUE, empty = TRUE;
+    for (const char *c = s; *c; c++) {
+        if (in_key) {
+            if (*c == '=' && !empty) {
+                in_key = FALSE;
+                empty = TRUE;
+            } else if (g_ascii_islower(*c) || *c == '_' || (!empty && g_ascii_isdigit(*c))) {
+                empty = FALSE;
+            } else {
+                return FALSE;
+            }
+        } else if (*c == ',') {
+            in_key = TRUE;
+            empty = TRUE;
+        } else if (*c == '=' || *c == '"' || *c == '\\' || (unsigned char)*c < 0x20) {
+            return FALSE;
+        } else {
+            empty = FALSE;
+        }
+    }
+    return !in_key; /* ended inside a value (an empty value is allowed) */
+}
+
 /* Checks a plugin's descriptor; on failure sets *error naming the field. */
 static gboolean desc_valid(const vitals_metric_desc *d, GError **error)
 {
@@ -129,6 +160,11 @@ static gboolean desc_valid(const vitals_metric_desc *d, GError **error)
         why = "non-UTF-8 description or chart title";
     else if (d->precision < 0 || d->precision > 9)
         why = "precision must be 0..9";
+    else if (d->family && !is_id_text(d->family, MAX_ID_LEN))
+        why = "family must be 1-128 characters of [a-z0-9_.-]";
+    else if (d->labels && !labels_valid(d->labels))
+        why = "labels must be key=value[,key=value] with keys [a-z_][a-z0-9_]* and values "
+              "without , = \" or control characters";
     if (why)
         g_set_error(error, VITALS_REGISTRY_ERROR, 1, "invalid metric '%s': %s",
                     d->id ? d->id : "(null)", why);
@@ -146,6 +182,8 @@ static void info_init(vitals_metric_info *info, const char *plugin, const vitals
     info->desc.description = g_strdup(d->description);
     info->desc.chart = g_strdup(d->chart);
     info->desc.chart_title = g_strdup(d->chart_title);
+    info->desc.family = g_strdup(d->family);
+    info->desc.labels = g_strdup(d->labels);
 }
 
 static void info_clear(vitals_metric_info *info)
@@ -157,6 +195,16 @@ static void info_clear(vitals_metric_info *info)
     g_free((char *)info->desc.description);
     g_free((char *)info->desc.chart);
     g_free((char *)info->desc.chart_title);
+    g_free((char *)info->desc.family);
+    g_free((char *)info->desc.labels);
+}
+
+static void metric_unref(vitals_metric *m);
+
+/* The metric an info is embedded in. */
+static vitals_metric *metric_of(vitals_metric_info *info)
+{
+    return (vitals_metric *)(void *)((char *)info - offsetof(vitals_metric, info));
 }
 
 vitals_desc_set *vitals_desc_set_ref(vitals_desc_set *s)
@@ -168,6 +216,8 @@ vitals_desc_set *vitals_desc_set_ref(vitals_desc_set *s)
 void vitals_desc_set_unref(vitals_desc_set *s)
 {
     if (s && g_atomic_int_dec_and_test(&s->refs)) {
+        for (guint i = 0; i < s->count; i++)
+            metric_unref(metric_of(s->items[i]));
         g_free(s->items);
         g_free(s);
     }
@@ -182,8 +232,11 @@ static vitals_desc_set *current_descs_locked(vitals_registry *reg)
         s->generation = reg->generation;
         s->count = reg->metrics->len;
         s->items = g_new(vitals_metric_info *, s->count ? s->count : 1);
-        for (guint i = 0; i < s->count; i++)
-            s->items[i] = &((vitals_metric *)reg->metrics->pdata[i])->info;
+        for (guint i = 0; i < s->count; i++) {
+            vitals_metric *m = reg->metrics->pdata[i];
+            g_atomic_int_inc(&m->refs);
+            s->items[i] = &m->info;
+        }
         reg->descs = s;
     }
     return reg->descs;
@@ -214,6 +267,13 @@ static void metric_free(vitals_metric *m)
     g_free(m);
 }
 
+/* Frees the metric when its last reference goes. */
+static void metric_unref(vitals_metric *m)
+{
+    if (g_atomic_int_dec_and_test(&m->refs))
+        metric_free(m);
+}
+
 void vitals_registry_free(vitals_registry *reg)
 {
     if (!reg)
@@ -224,7 +284,7 @@ void vitals_registry_free(vitals_registry *reg)
         vitals_desc_set_unref(reg->descs);
     /* Frames and sets handed out must be released before this point. */
     for (guint i = 0; i < reg->metrics->len; i++)
-        metric_free(reg->metrics->pdata[i]);
+        metric_unref(reg->metrics->pdata[i]);
     g_ptr_array_free(reg->metrics, TRUE);
     g_hash_table_destroy(reg->by_id);
     vitals_ring_free(&reg->ts);
@@ -246,6 +306,7 @@ vitals_metric *vitals_registry_add(vitals_registry *reg, const char *plugin,
         return NULL;
     }
     vitals_metric *m = g_new0(vitals_metric, 1);
+    m->refs = 1;
     m->reg = reg;
     info_init(&m->info, plugin, desc);
     m->info.index = reg->metrics->len;
@@ -316,6 +377,8 @@ void vitals_metric_observe(vitals_metric *m, double value)
     observation o = {g_get_monotonic_time(), value};
     g_mutex_lock(&m->reg->lock);
     vitals_ring_push(&m->observations, &o);
+    m->total_count += 1;
+    m->total_sum += value;
     g_mutex_unlock(&m->reg->lock);
 }
 
@@ -369,6 +432,8 @@ static double percentile(const double *sorted, size_t n, double p)
 static vitals_value summarise(vitals_metric *m, gint64 now)
 {
     vitals_value v = {.type = VITALS_VALUE_SUMMARY};
+    v.summary.total_count = m->total_count;
+    v.summary.total_sum = m->total_sum;
     gint64 oldest = now - (gint64)(VITALS_HISTOGRAM_WINDOW * G_USEC_PER_SEC);
     size_t n = vitals_ring_count(&m->observations);
     double *values = g_new(double, n ? n : 1);
@@ -510,4 +575,32 @@ void vitals_history_free(vitals_history *h)
     g_free(h->ts);
     vitals_desc_set_unref(h->descs);
     g_free(h);
+}
+
+/* ---- retiring -------------------------------------------------------- */
+
+guint vitals_registry_retire(vitals_registry *reg, const char *plugin)
+{
+    guint retired = 0;
+    g_mutex_lock(&reg->lock);
+    for (guint i = 0; i < reg->metrics->len;) {
+        vitals_metric *m = reg->metrics->pdata[i];
+        if (strcmp(m->info.plugin, plugin) != 0) {
+            m->info.index = i++;
+            continue;
+        }
+        g_hash_table_remove(reg->by_id, m->info.id);
+        g_ptr_array_remove_index(reg->metrics, i); /* keeps the others in order */
+        metric_unref(m);
+        retired++;
+    }
+    if (retired) {
+        if (reg->descs) {
+            vitals_desc_set_unref(reg->descs);
+            reg->descs = NULL;
+        }
+        reg->generation++;
+    }
+    g_mutex_unlock(&reg->lock);
+    return retired;
 }

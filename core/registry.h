@@ -39,7 +39,8 @@ typedef struct vitals_desc_set {
 } vitals_desc_set;
 
 typedef struct vitals_hist_summary {
-    double count, mean, p50, p95, p99;
+    double count, mean, p50, p95, p99; /* over the last window */
+    double total_count, total_sum;     /* since the metric was registered */
 } vitals_hist_summary;
 
 typedef enum vitals_value_type {
@@ -77,6 +78,12 @@ void vitals_registry_free(vitals_registry *reg);
  */
 vitals_metric *vitals_registry_add(vitals_registry *reg, const char *plugin,
                                    const vitals_metric_desc *desc, GError **error);
+
+/* Removes every metric of `plugin` (its file was removed, or it failed
+ * after registering some): they leave the descriptor set, their history
+ * goes, and readers holding older sets or frames keep valid copies.  The
+ * plugin must make no more calls with their handles.  Returns how many. */
+guint vitals_registry_retire(vitals_registry *reg, const char *plugin);
 
 /* Value setters behind the plugin API; safe from any thread. */
 void vitals_metric_set(vitals_metric *m, double value);

@@ -49,6 +49,10 @@ json_t *vitals_json_descriptor(const vitals_metric_info *info)
         json_object_set_new(o, "crit", number(d->crit));
     if (d->has_warn || d->has_crit)
         json_object_set_new(o, "lower_is_worse", json_boolean(d->lower_is_worse));
+    if (d->family)
+        json_object_set_new(o, "family", json_string(d->family));
+    if (d->labels)
+        json_object_set_new(o, "labels", json_string(d->labels));
     return o;
 }
 

@@ -34,7 +34,7 @@ extern "C" {
 
 /* A plugin loads when its major equals the host's and its minor is not newer. */
 #define VITALS_PLUGIN_ABI_MAJOR 1
-#define VITALS_PLUGIN_ABI_MINOR 1
+#define VITALS_PLUGIN_ABI_MINOR 2
 
 /* The one symbol a plugin exports. */
 #define VITALS_PLUGIN_ENTRY_SYMBOL "vitals_plugin_entry"
@@ -70,6 +70,8 @@ typedef enum vitals_chart_axis {
  * chart".  `min`/`max` are axis hints, used only when has_min/has_max is set.
  * `card` shows the metric as a headline number; warn/crit (when has_warn /
  * has_crit) colour it, rising past the threshold unless `lower_is_worse`.
+ * Fields are only ever appended, each group marked with the ABI minor that
+ * added it; the host never reads past what the plugin's minor had.
  */
 typedef struct vitals_metric_desc {
     const char *id;
@@ -91,6 +93,16 @@ typedef struct vitals_metric_desc {
     bool has_warn, has_crit;
     double warn, crit;
     bool lower_is_worse;
+
+    /* -- since 1.2: the host reads these only from plugins built for 1.2+ -- */
+
+    /* Metrics that are one series split by labels (one per action name, say)
+     * share a `family` id and differ by `labels`, "key=value[,key=value]"
+     * (keys [a-z_][a-z0-9_]*, values without ',' '=' '"' or newlines).
+     * Prometheus shows them as one metric with labels; the dashboard ignores
+     * both.  NULL: the metric is its own family. */
+    const char *family;
+    const char *labels;
 } vitals_metric_desc;
 
 /* ---- configuration schema ---------------------------------------------- */

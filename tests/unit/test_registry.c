@@ -225,6 +225,87 @@ START_TEST(test_concurrent_writers_lose_nothing)
 }
 END_TEST
 
+START_TEST(test_retire_removes_a_plugins_metrics_safely)
+{
+    vitals_registry *reg = vitals_registry_new(4);
+    vitals_metric_desc d = gauge("a.one");
+    vitals_metric *a1 = vitals_registry_add(reg, "a", &d, NULL);
+    d = gauge("b.one");
+    vitals_metric *b1 = vitals_registry_add(reg, "b", &d, NULL);
+    d = gauge("a.two");
+    vitals_registry_add(reg, "a", &d, NULL);
+    vitals_metric_set(a1, 1);
+    vitals_metric_set(b1, 2);
+    vitals_frame *old = vitals_registry_snapshot(reg, 1.0); /* a reader's frame */
+    guint before = old->descs->generation;
+
+    ck_assert_uint_eq(vitals_registry_retire(reg, "a"), 2);
+    ck_assert_uint_eq(vitals_registry_retire(reg, "nobody"), 0);
+    /* The old frame still reads its own descriptors (use after free would show under ASan). */
+    ck_assert_str_eq(old->descs->items[0]->id, "a.one");
+    ck_assert_str_eq(old->descs->items[2]->id, "a.two");
+    vitals_frame_unref(old);
+
+    vitals_frame *f = vitals_registry_snapshot(reg, 2.0);
+    ck_assert_uint_eq(f->descs->count, 1);
+    ck_assert_str_eq(f->descs->items[0]->id, "b.one");
+    ck_assert_uint_gt(f->descs->generation, before);
+    ck_assert(f->values[0].number == 2);
+    vitals_frame_unref(f);
+    ck_assert_int_eq(vitals_registry_find(reg, "a.one"), -1);
+    ck_assert_int_eq(vitals_registry_find(reg, "b.one"), 0);
+    vitals_history *h = vitals_registry_history(reg, 0, 0, 0);
+    ck_assert_uint_eq(h->count, 2);
+    ck_assert(h->values[0].number == 2); /* b's own column, still aligned */
+    vitals_history_free(h);
+
+    /* The same ids may come back (the plugin file dropped in again). */
+    d = gauge("a.one");
+    ck_assert_ptr_nonnull(vitals_registry_add(reg, "a", &d, NULL));
+    vitals_registry_free(reg);
+}
+END_TEST
+
+START_TEST(test_family_and_labels)
+{
+    vitals_registry *reg = vitals_registry_new(4);
+    GError *error = NULL;
+    vitals_metric_desc d = gauge("p.by_name.x");
+    d.family = "p.by_name";
+    d.labels = "name=x y,zone=eu-1";
+    ck_assert_ptr_nonnull(vitals_registry_add(reg, "p", &d, &error));
+    const char *bad[] = {"", "=v", "Name=x", "name", "name=a,b", "name=\"q\"", "1a=b", "a=b,", NULL};
+    for (const char **l = bad; *l; l++) {
+        d = gauge("p.bad");
+        d.labels = *l;
+        ck_assert_msg(!vitals_registry_add(reg, "p", &d, &error), "labels '%s' accepted", *l);
+        g_clear_error(&error);
+    }
+    vitals_desc_set *set = vitals_registry_descriptors(reg);
+    ck_assert_str_eq(set->items[0]->desc.labels, "name=x y,zone=eu-1");
+    ck_assert_str_eq(set->items[0]->desc.family, "p.by_name");
+    vitals_desc_set_unref(set);
+    vitals_registry_free(reg);
+}
+END_TEST
+
+START_TEST(test_histogram_totals_are_cumulative)
+{
+    vitals_registry *reg = vitals_registry_new(4);
+    vitals_metric_desc d = {.id = "p.h", .title = "H", .kind = VITALS_HISTOGRAM};
+    vitals_metric *h = vitals_registry_add(reg, "p", &d, NULL);
+    vitals_metric_observe(h, 1);
+    vitals_metric_observe(h, 2);
+    vitals_frame_unref(vitals_registry_snapshot(reg, 1.0));
+    vitals_metric_observe(h, 3);
+    vitals_frame *f = vitals_registry_snapshot(reg, 2.0);
+    ck_assert(f->values[0].summary.total_count == 3);
+    ck_assert(f->values[0].summary.total_sum == 6);
+    vitals_frame_unref(f);
+    vitals_registry_free(reg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("registry");
@@ -236,6 +317,9 @@ int main(void)
     tcase_add_test(tc, test_history_rolls_and_aligns_late_metrics);
     tcase_add_test(tc, test_latest_frame_outlives_next_snapshot);
     tcase_add_test(tc, test_concurrent_writers_lose_nothing);
+    tcase_add_test(tc, test_retire_removes_a_plugins_metrics_safely);
+    tcase_add_test(tc, test_family_and_labels);
+    tcase_add_test(tc, test_histogram_totals_are_cumulative);
     suite_add_tcase(s, tc);
     return vitals_run_suite(s);
 }
