@@ -20,6 +20,7 @@
 #include "assets.h"
 #include "ingest_json.h"
 #include "log.h"
+#include "prometheus.h"
 #include "registry_json.h"
 #include "ws_codec.h"
 
@@ -100,6 +101,25 @@ static enum MHD_Result route_metrics(vitals_http *http, struct MHD_Connection *c
     return send_json(conn, MHD_HTTP_OK, body);
 }
 
+/* GET /metrics: the latest frame for Prometheus, as OpenMetrics when the
+ * Accept header asks for application/openmetrics-text, else text 0.0.4;
+ * before the first tick just vitals_up and vitals_build_info. */
+static enum MHD_Result route_prometheus(vitals_http *http, struct MHD_Connection *conn)
+{
+    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    gboolean openmetrics = vitals_prometheus_wants_openmetrics(accept);
+    vitals_frame *frame = vitals_registry_latest(http->opt.registry);
+    size_t len = 0;
+    char *text = vitals_prometheus_render(frame, openmetrics, &len);
+    if (frame)
+        vitals_frame_unref(frame);
+    enum MHD_Result ret = send_buffer(conn, MHD_HTTP_OK,
+                                      openmetrics ? VITALS_OPENMETRICS_TYPE : VITALS_PROMETHEUS_TEXT_TYPE,
+                                      text, len, MHD_RESPMEM_MUST_COPY);
+    g_free(text);
+    return ret;
+}
+
 static enum MHD_Result route_history(vitals_http *http, struct MHD_Connection *conn)
 {
     const char *metric = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "metric");
@@ -131,7 +151,7 @@ static enum MHD_Result route_health(vitals_http *http, struct MHD_Connection *co
     json_t *body = json_pack("{s:s, s:s, s:f, s:I, s:I, s:I, s:I}", "status", "ok", "version",
                              VITALS_VERSION, "uptime",
                              (g_get_monotonic_time() - http->started) / 1e6, "plugins",
-                             (json_int_t)http->opt.plugins_running, "metrics",
+                             (json_int_t)g_atomic_int_get(http->opt.plugins_running), "metrics",
                              (json_int_t)set->count, "clients",
                              (json_int_t)vitals_hub_clients(http->opt.hub), "seq",
                              (json_int_t)(frame ? frame->seq : 0));
@@ -313,6 +333,7 @@ static const struct route {
     {"/api/v1/history", route_history},
     {"/api/v1/ingest", NULL},
     {"/healthz", route_health},
+    {"/metrics", route_prometheus},
     {"/ws", route_ws},
 };
 

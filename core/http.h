@@ -30,7 +30,7 @@ typedef struct vitals_http_options {
     double interval;
     vitals_registry *registry;
     vitals_hub *hub;
-    unsigned plugins_running;
+    const gint *plugins_running; /* kept current by the sampler; read atomically */
     vitals_ingest_sink *ingest;  /* NULL when ingest is off */
     uint16_t ingest_udp_port;    /* for /healthz; 0 when UDP is off */
 } vitals_http_options;

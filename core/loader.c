@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <glib/gstdio.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -46,6 +47,16 @@ static void plugin_free(vitals_loaded_plugin *lp)
     g_free(lp);
 }
 
+/* Undoes what a plugin's code set up in the host: subscriptions, metrics. */
+static void withdraw(vitals_loaded_plugin *lp)
+{
+    if (lp->router)
+        vitals_router_unsubscribe(lp->router, &lp->pub);
+    guint retired = vitals_registry_retire(lp->registry, lp->name);
+    if (retired)
+        vitals_log(VITALS_LOG_INFO, "loader", "retired %u metrics of plugin %s", retired, lp->name);
+}
+
 static void refuse(vitals_loaded_plugin *lp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void refuse(vitals_loaded_plugin *lp, const char *fmt, ...)
 {
@@ -59,9 +70,42 @@ static void refuse(vitals_loaded_plugin *lp, const char *fmt, ...)
     vitals_log(VITALS_LOG_ERROR, "loader", "skipping plugin %s: %s", lp->path, why);
 }
 
+/*
+ * The path to dlopen for `path`: the path itself the first time, and again
+ * while it is the same file; a private copy once the file was replaced,
+ * since the dynamic linker knows loaded objects by name and would return
+ * the old code.  NULL if the copy cannot be made.
+ */
+static char *path_to_open(vitals_plugins *ps, const char *path, const struct stat *st)
+{
+    char *identity = g_strdup_printf("%lu:%lu", (unsigned long)st->st_dev, (unsigned long)st->st_ino);
+    const char *seen = g_hash_table_lookup(ps->opened, path);
+    if (!seen || strcmp(seen, identity) == 0) {
+        g_hash_table_insert(ps->opened, g_strdup(path), identity);
+        return g_strdup(path);
+    }
+    g_free(identity);
+    if (!ps->private_dir && !(ps->private_dir = g_dir_make_tmp("vitals-plugins-XXXXXX", NULL)))
+        return NULL;
+    char *subdir = g_strdup_printf("%s/%u", ps->private_dir, ++ps->copies);
+    char *copy = g_build_filename(subdir, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, NULL);
+    gchar *data = NULL;
+    gsize len = 0;
+    gboolean ok = g_mkdir(subdir, 0700) == 0 && g_file_get_contents(path, &data, &len, NULL) &&
+                  g_file_set_contents(copy, data, (gssize)len, NULL);
+    g_free(data);
+    g_free(subdir);
+    if (!ok) {
+        g_free(copy);
+        return NULL;
+    }
+    /* The copy is not seen by name again: every reload gets a new one. */
+    return copy;
+}
+
 /* Opens the module and checks its descriptor; no plugin code but the
  * constant getter runs here.  Returns the descriptor, or NULL after refuse(). */
-static const vitals_plugin_info *open_and_check(vitals_loaded_plugin *lp, const vitals_plugins *ps)
+static const vitals_plugin_info *open_and_check(vitals_loaded_plugin *lp, vitals_plugins *ps)
 {
     struct stat st;
     if (lstat(lp->path, &st) != 0) {
@@ -74,7 +118,13 @@ static const vitals_plugin_info *open_and_check(vitals_loaded_plugin *lp, const 
     }
     /* Resolve every symbol now, keep them local: a missing one fails here
      * with its name instead of crashing at the first call. */
-    lp->module = g_module_open(lp->path, G_MODULE_BIND_LOCAL);
+    char *open_path = path_to_open(ps, lp->path, &st);
+    if (!open_path) {
+        refuse(lp, "cannot make a private copy to load the new version");
+        return NULL;
+    }
+    lp->module = g_module_open(open_path, G_MODULE_BIND_LOCAL);
+    g_free(open_path);
     if (!lp->module) {
         refuse(lp, "cannot load: %s (run `ldd -r %s` to list what is missing)", g_module_error(),
                lp->path);
@@ -119,7 +169,7 @@ static const vitals_plugin_info *open_and_check(vitals_loaded_plugin *lp, const 
 }
 
 /* Loads one file into lp: check, configure, init. */
-static void load_one(vitals_loaded_plugin *lp, const vitals_plugins *ps, const vitals_config *cfg)
+static void load_one(vitals_loaded_plugin *lp, vitals_plugins *ps, const vitals_config *cfg)
 {
     GError *error = NULL;
     if (!vitals_config_plugin_enabled(cfg, lp->name, &error)) {
@@ -150,6 +200,7 @@ static void load_one(vitals_loaded_plugin *lp, const vitals_plugins *ps, const v
             refuse(lp, "init failed: %s", lp->error);
         else
             refuse(lp, "init failed (returned %d without a reason)", rc);
+        withdraw(lp); /* what it registered before failing would stay empty forever */
         return;
     }
     g_module_make_resident(lp->module);
@@ -168,6 +219,11 @@ vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
 {
     vitals_plugins *ps = g_new0(vitals_plugins, 1);
     ps->all = g_ptr_array_new();
+    ps->dir = g_strdup(dir);
+    ps->registry = reg;
+    ps->router = router;
+    ps->interval = interval;
+    ps->opened = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     GError *error = NULL;
     GDir *d = g_dir_open(dir, 0, &error);
     if (!d) {
@@ -184,10 +240,7 @@ vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
     g_ptr_array_sort(files, compare_names);
 
     for (guint i = 0; i < files->len; i++) {
-        vitals_loaded_plugin *lp = plugin_new(dir, files->pdata[i], reg, interval);
-        lp->router = router;
-        load_one(lp, ps, cfg);
-        g_ptr_array_add(ps->all, lp);
+        vitals_plugins_reload(ps, files->pdata[i], cfg);
     }
     g_ptr_array_free(files, TRUE);
     vitals_log(VITALS_LOG_INFO, "loader", "%u of %u plugins running from %s",
@@ -222,16 +275,79 @@ const vitals_loaded_plugin *vitals_plugins_find(const vitals_plugins *ps, const 
     return NULL;
 }
 
+/* Calls shutdown() of a running plugin: the end of its life in the host. */
+static void stop(vitals_loaded_plugin *lp)
+{
+    if (lp->status == VITALS_PLUGIN_RUNNING && lp->info->shutdown)
+        lp->info->shutdown(&lp->pub);
+    lp->status = VITALS_PLUGIN_DISABLED;
+}
+
+gboolean vitals_plugins_unload(vitals_plugins *ps, const char *name)
+{
+    for (guint i = 0; i < ps->all->len; i++) {
+        vitals_loaded_plugin *lp = ps->all->pdata[i];
+        if (strcmp(lp->name, name) != 0)
+            continue;
+        gboolean was_running = lp->status == VITALS_PLUGIN_RUNNING;
+        if (lp->router)
+            vitals_router_unsubscribe(lp->router, &lp->pub); /* no record arrives after stop */
+        stop(lp);
+        withdraw(lp);
+        if (was_running)
+            vitals_log(VITALS_LOG_INFO, "loader", "unloaded plugin %s", lp->name);
+        g_ptr_array_remove_index(ps->all, i);
+        plugin_free(lp);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+const vitals_loaded_plugin *vitals_plugins_reload(vitals_plugins *ps, const char *file,
+                                                  const vitals_config *cfg)
+{
+    vitals_loaded_plugin *lp = plugin_new(ps->dir, file, ps->registry, ps->interval);
+    vitals_plugins_unload(ps, lp->name);
+    lp->router = ps->router;
+    load_one(lp, ps, cfg);
+    /* Keep the set in file-name order, as a fresh start would have it. */
+    guint at = 0;
+    while (at < ps->all->len && strcmp(((vitals_loaded_plugin *)ps->all->pdata[at])->name, lp->name) < 0)
+        at++;
+    g_ptr_array_insert(ps->all, (gint)at, lp);
+    return lp;
+}
+
 void vitals_plugins_shutdown(vitals_plugins *ps)
 {
     if (!ps)
         return;
     for (guint i = ps->all->len; i-- > 0;) {
         vitals_loaded_plugin *lp = ps->all->pdata[i];
-        if (lp->status == VITALS_PLUGIN_RUNNING && lp->info->shutdown)
-            lp->info->shutdown(&lp->pub);
+        stop(lp);
         plugin_free(lp);
     }
     g_ptr_array_free(ps->all, TRUE);
+    g_hash_table_destroy(ps->opened);
+    if (ps->private_dir) {
+        /* Mapped copies may be unlinked: the mappings stay valid. */
+        for (guint n = 1; n <= ps->copies; n++) {
+            char *subdir = g_strdup_printf("%s/%u", ps->private_dir, n);
+            GDir *d = g_dir_open(subdir, 0, NULL);
+            const char *entry;
+            while (d && (entry = g_dir_read_name(d))) {
+                char *f = g_build_filename(subdir, entry, NULL);
+                g_unlink(f);
+                g_free(f);
+            }
+            if (d)
+                g_dir_close(d);
+            g_rmdir(subdir);
+            g_free(subdir);
+        }
+        g_rmdir(ps->private_dir);
+        g_free(ps->private_dir);
+    }
+    g_free(ps->dir);
     g_free(ps);
 }

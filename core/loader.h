@@ -46,6 +46,13 @@ typedef struct vitals_loaded_plugin {
 
 typedef struct vitals_plugins {
     GPtrArray *all;           /* vitals_loaded_plugin*, by file name */
+    char *dir;
+    vitals_registry *registry;
+    vitals_router *router;
+    double interval;
+    GHashTable *opened;       /* paths dlopen has seen -> their "dev:ino" */
+    char *private_dir;        /* copies of replaced files, made on demand */
+    guint copies;
 } vitals_plugins;
 
 /* Loads the directory.  A missing or unreadable directory is logged and
@@ -53,6 +60,20 @@ typedef struct vitals_plugins {
  * `router` takes the plugins' ingest subscriptions (NULL: ingest is off). */
 vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
                                     vitals_registry *reg, vitals_router *router, double interval);
+
+/*
+ * (Re)loads the file `file` (a name in the plugins directory) with `cfg`:
+ * a plugin of the same name is unloaded first.  A file that replaced one
+ * loaded before is opened from a private copy, because the dynamic linker
+ * would hand back the old code for the same path.  Returns the plugin,
+ * whatever its status.  Sampler thread only (no collect runs meanwhile).
+ */
+const vitals_loaded_plugin *vitals_plugins_reload(vitals_plugins *ps, const char *file,
+                                                  const vitals_config *cfg);
+
+/* Shuts the plugin `name` down and forgets it: its subscriptions end and
+ * its metrics are retired.  FALSE when no such plugin is known. */
+gboolean vitals_plugins_unload(vitals_plugins *ps, const char *name);
 
 /* Calls collect() of every running plugin (sampler thread). */
 void vitals_plugins_collect(vitals_plugins *ps);

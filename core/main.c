@@ -5,7 +5,10 @@
  * the plugins, the WebSocket hub, the HTTP server (which prints the URL
  * once it is listening) and last the sampler.  Shutdown runs the same list
  * backwards on SIGINT or SIGTERM: no more ticks, every WebSocket client gets
- * a close frame, HTTP stops, plugins shut down.
+ * a close frame, HTTP stops, plugins shut down.  Under systemd (Type=notify)
+ * the service manager hears READY=1 with the listening line and
+ * STOPPING=1 when shutdown begins.  --list-plugins and --check-config run
+ * their tool (cli_tools.c) instead of the host.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +20,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cli_tools.h"
 #include "config.h"
 #include "http.h"
 #include "ingest.h"
 #include "loader.h"
 #include "log.h"
+#include "notify.h"
 #include "registry.h"
 #include "registry_json.h"
 #include "sampler.h"
+#include "watcher.h"
 #include "ws_hub.h"
 
 typedef struct cli_options {
@@ -36,6 +42,8 @@ typedef struct cli_options {
     char *web_root;
     int ingest_port;
     gboolean version;
+    gboolean list_plugins;
+    char *check_config;
 } cli_options;
 
 static void cli_options_clear(cli_options *cli)
@@ -44,6 +52,7 @@ static void cli_options_clear(cli_options *cli)
     g_free(cli->host);
     g_free(cli->plugins_dir);
     g_free(cli->web_root);
+    g_free(cli->check_config);
 }
 
 /* Parses argv; exits 0 for --help, 2 for a usage error. */
@@ -52,19 +61,27 @@ static void parse_command_line(int *argc, char ***argv, cli_options *cli)
     cli->port = -1;
     cli->interval = -1;
     cli->ingest_port = -1;
+    /* The defaults follow the tree the binary was installed in (cli_tools.h). */
+    char *config_help = g_strdup_printf("Read FILE (default: %s if it exists)",
+                                        vitals_default_config_file());
+    char *plugins_help = g_strdup_printf("Load plugins from DIR (default %s)",
+                                         vitals_default_plugins_dir());
     GOptionEntry entries[] = {
-        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &cli->config,
-         "Read FILE (default: " VITALS_DEFAULT_CONFIG_FILE " if it exists)", "FILE"},
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &cli->config, config_help, "FILE"},
         {"host", 'H', 0, G_OPTION_ARG_STRING, &cli->host, "Address to listen on (default 127.0.0.1)", "H"},
         {"port", 'p', 0, G_OPTION_ARG_INT, &cli->port, "Port to listen on (default 8765; 0 = any free port)", "P"},
         {"interval", 'i', 0, G_OPTION_ARG_DOUBLE, &cli->interval, "Seconds between samples (default 1.0)", "S"},
-        {"plugins-dir", 'd', 0, G_OPTION_ARG_FILENAME, &cli->plugins_dir,
-         "Load plugins from DIR (default " VITALS_DEFAULT_PLUGINS_DIR ")", "DIR"},
+        {"plugins-dir", 'd', 0, G_OPTION_ARG_FILENAME, &cli->plugins_dir, plugins_help, "DIR"},
         {"web-root", 0, 0, G_OPTION_ARG_FILENAME, &cli->web_root,
          "Serve the dashboard from DIR instead of the embedded copy (development)", "DIR"},
         {"ingest-port", 0, 0, G_OPTION_ARG_INT, &cli->ingest_port,
          "UDP port for StatsD ingest (default 8125; 0 = any free port)", "P"},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &cli->version, "Print the version and exit", NULL},
+        {"list-plugins", 0, 0, G_OPTION_ARG_NONE, &cli->list_plugins,
+         "Load the plugins, print each one's version, status and metrics, and exit", NULL},
+        {"check-config", 0, 0, G_OPTION_ARG_FILENAME, &cli->check_config,
+         "Check FILE and its [plugin:NAME] sections against the plugins' schemas, and exit",
+         "FILE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- watch your applications live");
     g_option_context_set_summary(ctx, "A metrics host: loads collector plugins, keeps a rolling "
@@ -78,6 +95,8 @@ static void parse_command_line(int *argc, char ***argv, cli_options *cli)
         exit(2);
     }
     g_option_context_free(ctx);
+    g_free(config_help);
+    g_free(plugins_help);
 }
 
 /* Applies the command line over the file, checking the same ranges. */
@@ -134,7 +153,7 @@ static void raise_fd_limit(void)
 }
 
 /*
- * SIGINT/SIGTERM may land on any thread (libraries start their own), so
+ * SIGINT/SIGTERM/SIGHUP may land on any thread (libraries start their own), so
  * the handler only writes the signal number into a pipe that main() reads.
  */
 static int stop_pipe[2] = {-1, -1};
@@ -159,11 +178,11 @@ static gboolean catch_stop_signals(void)
     struct sigaction ignore = {0};
     ignore.sa_handler = SIG_IGN;
     return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0 &&
-           sigaction(SIGPIPE, &ignore, NULL) == 0;
+           sigaction(SIGHUP, &sa, NULL) == 0 && sigaction(SIGPIPE, &ignore, NULL) == 0;
 }
 
-/* Blocks until SIGINT or SIGTERM arrives; returns its number. */
-static int wait_for_stop_signal(void)
+/* Blocks until SIGINT, SIGTERM or SIGHUP arrives; returns its number. */
+static int wait_for_signal(void)
 {
     struct pollfd pfd = {.fd = stop_pipe[0], .events = POLLIN};
     unsigned char byte = 0;
@@ -173,6 +192,35 @@ static int wait_for_stop_signal(void)
         if (read(stop_pipe[0], &byte, 1) == 1)
             return byte;
     }
+}
+
+/* SIGHUP: reads the config file again and hands it to the sampler, which
+ * restarts the plugins whose section changed.  A bad file changes nothing. */
+static void reload_config(const char *path, vitals_sampler *sampler)
+{
+    if (!path) {
+        vitals_log(VITALS_LOG_WARN, "host", "SIGHUP: no config file to reload (started without one)");
+        return;
+    }
+    vitals_config *next = g_new0(vitals_config, 1);
+    vitals_cli_config_init(next); /* the same defaults as at start */
+    GError *error = NULL;
+    if (!vitals_config_load(next, path, &error)) {
+        vitals_log(VITALS_LOG_ERROR, "host", "SIGHUP: keeping the running config: %s", error->message);
+        g_error_free(error);
+        vitals_config_clear(next);
+        g_free(next);
+        return;
+    }
+    vitals_log(VITALS_LOG_INFO, "host", "SIGHUP: reloading %s ([host] and [ingest] changes need a "
+               "restart)", path);
+    vitals_sampler_reload(sampler, next);
+}
+
+/* The watcher reports plugin files; the sampler, which owns plugins, acts. */
+static void on_plugin_file(void *user, const char *file, gboolean removed)
+{
+    vitals_sampler_plugin_file(user, file, removed);
 }
 
 /* What the hub's callbacks need to build per-client messages. */
@@ -202,13 +250,18 @@ int main(int argc, char **argv)
                VITALS_PLUGIN_ABI_MINOR);
         return 0;
     }
+    if (cli.check_config) {
+        int rc = vitals_cli_check_config(cli.check_config, cli.plugins_dir, stdout, stderr);
+        cli_options_clear(&cli);
+        return rc;
+    }
 
     vitals_config cfg;
-    vitals_config_init(&cfg);
+    vitals_cli_config_init(&cfg);
     GError *error = NULL;
     const char *config_path = cli.config;
-    if (!config_path && g_file_test(VITALS_DEFAULT_CONFIG_FILE, G_FILE_TEST_EXISTS))
-        config_path = VITALS_DEFAULT_CONFIG_FILE;
+    if (!config_path && g_file_test(vitals_default_config_file(), G_FILE_TEST_EXISTS))
+        config_path = vitals_default_config_file();
     if ((config_path && !vitals_config_load(&cfg, config_path, &error)) ||
         !apply_command_line(&cfg, &cli, &error)) {
         fprintf(stderr, "vitals: %s\n", error->message);
@@ -218,6 +271,12 @@ int main(int argc, char **argv)
         return 1;
     }
     vitals_log_set_level(cfg.log_level);
+    if (cli.list_plugins) {
+        int rc = vitals_cli_list_plugins(&cfg, stdout);
+        vitals_config_clear(&cfg);
+        cli_options_clear(&cli);
+        return rc;
+    }
 
     if (!catch_stop_signals()) {
         fprintf(stderr, "vitals: cannot install signal handlers: %s\n", g_strerror(errno));
@@ -242,6 +301,8 @@ int main(int argc, char **argv)
     vitals_hub *hub = vitals_hub_new(&callbacks, &hub_options);
     vitals_http *http = NULL;
     vitals_sampler *sampler = NULL;
+    vitals_watcher *watcher = NULL;
+    gint plugins_running = (gint)vitals_plugins_running(plugins);
     int status = 1;
     if (sink && !(udp = vitals_ingest_udp_start(cfg.ingest_listen, cfg.ingest_port, sink, &error)))
         goto out;
@@ -250,18 +311,29 @@ int main(int argc, char **argv)
     vitals_http_options http_options = {.listen = cfg.listen, .port = cfg.port,
                                         .web_root = cfg.web_root, .interval = cfg.interval,
                                         .registry = reg, .hub = hub,
-                                        .plugins_running = vitals_plugins_running(plugins),
+                                        .plugins_running = &plugins_running,
                                         .ingest = sink, .ingest_udp_port = vitals_ingest_udp_port(udp)};
     http = vitals_http_start(&http_options, &error);
     if (!http)
         goto out;
-    sampler = vitals_sampler_start(cfg.interval, reg, plugins, hub, &error);
+    sampler = vitals_sampler_start(cfg.interval, reg, plugins, hub, &cfg, &plugins_running, &error);
     if (!sampler)
         goto out;
+    GError *watch_error = NULL;
+    watcher = vitals_watcher_start(cfg.plugins_dir, on_plugin_file, sampler, &watch_error);
+    if (!watcher) {
+        vitals_log(VITALS_LOG_WARN, "host", "%s: plugins dropped in will load only after a restart",
+                   watch_error->message);
+        g_error_free(watch_error);
+    }
 
     printf("vitals listening on %s\n", vitals_http_url(http));
     fflush(stdout);
-    int sig = wait_for_stop_signal();
+    vitals_notify_ready();
+    int sig;
+    while ((sig = wait_for_signal()) == SIGHUP)
+        reload_config(config_path, sampler);
+    vitals_notify_stopping();
     vitals_log(VITALS_LOG_INFO, "host", "%s received, shutting down", strsignal(sig));
     status = 0;
 
@@ -271,6 +343,7 @@ out:
         g_error_free(error);
     }
     vitals_ingest_udp_stop(udp);
+    vitals_watcher_stop(watcher);
     vitals_sampler_stop(sampler);
     vitals_hub_stop(hub, 0.5);
     vitals_http_stop(http);

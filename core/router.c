@@ -91,6 +91,17 @@ int vitals_router_subscribe(vitals_router *r, vitals_plugin *p, const char *owne
     return 0;
 }
 
+void vitals_router_unsubscribe(vitals_router *r, vitals_plugin *p)
+{
+    /* The writer lock waits for every dispatch in progress to finish. */
+    g_rw_lock_writer_lock(&r->lock);
+    for (guint i = r->subscribers->len; i-- > 0;)
+        if (((subscriber *)r->subscribers->pdata[i])->plugin == p)
+            g_ptr_array_remove_index(r->subscribers, i);
+    g_hash_table_remove(r->plugin_locks, p);
+    g_rw_lock_writer_unlock(&r->lock);
+}
+
 /* "action" matches "action" and "action.queue", not "actions". */
 static gboolean matches(const subscriber *s, const char *name)
 {

@@ -22,6 +22,10 @@ void vitals_router_free(vitals_router *router);
 int vitals_router_subscribe(vitals_router *router, vitals_plugin *p, const char *owner,
                             const char *name, vitals_record_fn on_record);
 
+/* Removes every subscription of plugin `p`.  When it returns, no callback
+ * of `p` is running or will run. */
+void vitals_router_unsubscribe(vitals_router *router, vitals_plugin *p);
+
 /* Delivers one record to every matching subscriber; returns how many got
  * it.  Safe from any thread. */
 size_t vitals_router_dispatch(vitals_router *router, const vitals_record *record);

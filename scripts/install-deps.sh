@@ -7,7 +7,9 @@ set -euo pipefail
 
 packages=(cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libglib2.0-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(check)
+  # prometheus brings `prometheus` and `promtool`: the /metrics tests check
+  # the exposition with promtool and scrape it with a real server.
+  packages+=(check prometheus)
 fi
 # The dashboard's charting library and the test clients come from npm.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

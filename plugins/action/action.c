@@ -51,10 +51,12 @@
 
 #include "window.h"
 
-/* Most names with metrics of their own (top_names), and the longest part of
- * a metric id a name becomes ("action.by_name.<key>.duration" <= 128). */
+/* Most names with metrics of their own (top_names), the longest part of a
+ * metric id a name becomes ("action.by_name.<key>.duration" <= 128), and the
+ * longest label value a name becomes (the host takes labels up to 512). */
 #define ACTION_MAX_NAMES 100
 #define ACTION_KEY_MAX 64
+#define ACTION_LABEL_MAX 200
 
 /* The metrics registered by init, in the order the dashboard shows them. */
 enum action_metric {
@@ -72,6 +74,7 @@ enum action_metric {
 struct action_name {
     char *name;                      /* as the application sent it       */
     char key[ACTION_KEY_MAX + 16];   /* its part of the ids (+ "_2" …)    */
+    char label[ACTION_LABEL_MAX + 24]; /* "name=<label value>" (+ "_2" …) */
     vitals_metric *count, *duration; /* NULL when the host refused them  */
 };
 
@@ -183,6 +186,62 @@ static void name_key(const char *name, char *key)
         strcpy(key, "unnamed");
 }
 
+/* Length of the valid UTF-8 sequence at `s`, or 0 when none starts there
+ * (the host, like Prometheus, takes only valid UTF-8 in labels). */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+               : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    /* no overlong forms, surrogates or code points past U+10FFFF */
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+/* The label value for an action name: the name itself, with every byte a
+ * label value cannot hold (',', '=', '"', '\\', control characters,
+ * invalid UTF-8) as '_', cut to ACTION_LABEL_MAX bytes on a character
+ * boundary ("a,b" -> "a_b"; "Check-Out" stays "Check-Out"). */
+static void name_label(const char *name, char *value)
+{
+    size_t len = 0;
+    const unsigned char *c = (const unsigned char *)name;
+    while (*c) {
+        size_t n = utf8_sequence(c);
+        bool bad = n == 0 || *c < 0x20 || *c == 0x7f || *c == ',' || *c == '=' || *c == '"' ||
+                   *c == '\\';
+        if (bad)
+            n = 1;
+        if (len + n > ACTION_LABEL_MAX)
+            break;
+        if (bad)
+            value[len++] = '_';
+        else
+            for (size_t i = 0; i < n; i++)
+                value[len++] = (char)c[i];
+        c += n;
+    }
+    value[len] = '\0';
+}
+
+/* True when no name so far has the label `label` ("name=..."), and it is
+ * not the "other" series' label. */
+static bool label_is_free(const struct action_state *s, const char *label)
+{
+    if (!strcmp(label, "name=other"))
+        return false;
+    for (size_t i = 0; i < s->name_count; i++)
+        if (!strcmp(s->names[i].label, label))
+            return false;
+    return true;
+}
+
 /* True when no name so far has `key`, and it is not the "other" series. */
 static bool key_is_free(const struct action_state *s, const char *key)
 {
@@ -194,25 +253,34 @@ static bool key_is_free(const struct action_state *s, const char *key)
     return true;
 }
 
-/* Registers action.by_name.<key>.count and .duration for a new name. */
+/*
+ * Registers action.by_name.<key>.count and .duration for a new name.  Each
+ * is one member of a family labelled by name (family
+ * "action.by_name.count" / "action.by_name.duration", labels
+ * "name=<label value>"), which Prometheus shows as one metric with a `name`
+ * label; so the description, the family's HELP there, is the same for
+ * every name.
+ */
 static void register_name(vitals_plugin *p, struct action_name *n)
 {
     const vitals_host_api *api = vitals_api(p);
-    char id[128], title[160], description[160];
+    char id[128], title[160];
     snprintf(id, sizeof id, "action.by_name.%s.count", n->key);
-    snprintf(description, sizeof description, "Actions named \"%.120s\"", n->name);
     n->count = api->metric_register(p, &(vitals_metric_desc){
         .id = id, .title = n->name, .unit = "count", .kind = VITALS_COUNTER,
-        .description = description, .chart = "action.by_name", .chart_title = "Actions by name",
-        .style = VITALS_LINE, .has_min = true, .min = 0, .precision = 0, .priority = 60});
+        .description = "Actions since the host started, by action name",
+        .chart = "action.by_name", .chart_title = "Actions by name",
+        .style = VITALS_LINE, .has_min = true, .min = 0, .precision = 0, .priority = 60,
+        .family = "action.by_name.count", .labels = n->label});
     snprintf(id, sizeof id, "action.by_name.%s.duration", n->key);
     snprintf(title, sizeof title, "%.140s duration", n->name);
-    snprintf(description, sizeof description, "How long actions named \"%.120s\" took", n->name);
     n->duration = api->metric_register(p, &(vitals_metric_desc){
         .id = id, .title = title, .unit = "seconds", .kind = VITALS_HISTOGRAM,
-        .description = description, .chart = "action.by_name", .chart_title = "Actions by name",
+        .description = "How long actions took, by action name",
+        .chart = "action.by_name", .chart_title = "Actions by name",
         .style = VITALS_LINE, .axis = VITALS_AXIS_RIGHT, .has_min = true, .min = 0,
-        .precision = 3, .priority = 60});
+        .precision = 3, .priority = 60, .family = "action.by_name.duration",
+        .labels = n->label});
     if (n->count)
         api->metric_set(n->count, 0);
 }
@@ -236,6 +304,11 @@ static struct action_name *find_name(vitals_plugin *p, struct action_state *s, c
     snprintf(n->key, sizeof n->key, "%s", key);
     for (unsigned suffix = 2; !key_is_free(s, n->key); suffix++) /* "a-b" and "a_b" */
         snprintf(n->key, sizeof n->key, "%s_%u", key, suffix);
+    char value[ACTION_LABEL_MAX + 1];
+    name_label(name, value);
+    snprintf(n->label, sizeof n->label, "name=%s", value);
+    for (unsigned suffix = 2; !label_is_free(s, n->label); suffix++) /* "a,b" and "a_b" */
+        snprintf(n->label, sizeof n->label, "name=%s_%u", value, suffix);
     s->name_count++;
     register_name(p, n);
     return n;
@@ -250,7 +323,8 @@ static vitals_metric *other_count(vitals_plugin *p, struct action_state *s)
             .id = "action.by_name.other.count", .title = "Other actions", .unit = "count",
             .kind = VITALS_COUNTER, .description = "Actions of names beyond top_names",
             .chart = "action.by_name", .chart_title = "Actions by name", .style = VITALS_LINE,
-            .has_min = true, .min = 0, .precision = 0, .priority = 69});
+            .has_min = true, .min = 0, .precision = 0, .priority = 69,
+            .family = "action.by_name.count", .labels = "name=other"});
         s->other_refused = !s->other;
         if (s->other)
             api->metric_set(s->other, 0);

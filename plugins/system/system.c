@@ -426,7 +426,7 @@ static const vitals_metric_desc system_metric_desc[SYSTEM_METRIC_COUNT] = {
         .kind = VITALS_GAUGE, .description = "The watched process and all its descendants",
         .chart = "system.process_tasks", .chart_title = "Process threads & processes",
         .style = VITALS_LINE, .has_min = true, .min = 0, .precision = 0, .priority = 34,
-        .card = true},
+        .card = true, .family = "system.processes"}, /* Prometheus: a _count suffix means a summary */
 };
 
 /*
