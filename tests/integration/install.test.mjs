@@ -24,6 +24,10 @@ const BUILD_DIR = process.env.VITALS_BUILD_DIR || path.dirname(VITALS_BIN);
 const CMAKE = process.env.VITALS_CMAKE || 'cmake';
 
 /** Runs a command to completion; throws with its output unless it exits 0. */
+// A sanitizer build installs instrumented libraries: what links them must
+// carry the same runtime (make sanitize sets VITALS_SANITIZE).
+const SANITIZE = process.env.VITALS_SANITIZE === 'ON' ? ['-fsanitize=address,undefined'] : [];
+
 async function run(cmd, args, { env, cwd, timeout = 60000 } = {}) {
   try {
     const { stdout, stderr } = await execFileP(cmd, args, {
@@ -263,7 +267,8 @@ int main(int argc, char **argv)
 }
 `);
     const flags = (await run('pkg-config', ['--cflags', '--libs', 'vitals-sdk'], { env: pkgEnv })).stdout.trim().split(/\s+/);
-    await run('cc', ['-std=c11', '-Wall', '-Werror', path.join(dir, 'app.c'), '-o', app, ...flags, `-Wl,-rpath,${lib}`]);
+    await run('cc', ['-std=c11', '-Wall', '-Werror', ...SANITIZE, path.join(dir, 'app.c'), '-o', app, ...flags,
+                     `-Wl,-rpath,${lib}`]);
     const ldd = (await run('ldd', [app])).stdout;
     assert.match(ldd, new RegExp(`libvitals-client\\.so\\.\\d+ => ${lib}/`), ldd);
 
@@ -295,7 +300,9 @@ target_link_libraries(app_static PRIVATE Vitals::client_static)
 file(WRITE "\${CMAKE_BINARY_DIR}/found.txt" "\${VitalsSDK_PLUGINS_DIR}\\n\${VitalsSDK_INCLUDE_DIR}\\n\${VitalsSDK_PLUGIN_ABI}\\n")
 `);
     const env = { ...pkgEnv, CMAKE_PREFIX_PATH: prefix };
-    await run(CMAKE, ['-S', src, '-B', build, '-DCMAKE_EXPORT_COMPILE_COMMANDS=ON'], { env });
+    await run(CMAKE, ['-S', src, '-B', build, '-DCMAKE_EXPORT_COMPILE_COMMANDS=ON',
+                      ...(SANITIZE.length ? [`-DCMAKE_C_FLAGS=${SANITIZE.join(' ')}`,
+                                             `-DCMAKE_EXE_LINKER_FLAGS=${SANITIZE.join(' ')}`] : [])], { env });
     await run(CMAKE, ['--build', build], { env });
     for (const f of ['loadavg.so', 'app', 'app_static']) {
       assert.ok(fs.existsSync(path.join(build, f)), `${f} was not built`);
