@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "config_private.h"
 #include "log.h"
 
 #ifndef VITALS_DEFAULT_PLUGINS_DIR
@@ -29,7 +30,6 @@
 #endif
 
 #define KEY_SEP '\x1f'
-#define PLUGIN_PREFIX "plugin:"
 
 G_DEFINE_QUARK(vitals-config-error-quark, vitals_config_error)
 
@@ -163,7 +163,7 @@ int vitals_config_line(const vitals_config *cfg, const char *group, const char *
 
 /* "path:line" for a key (or a group header when key is NULL), "path" when the
  * line is unknown; newly allocated. */
-static char *where(const vitals_config *cfg, const char *group, const char *key)
+char *config_where(const vitals_config *cfg, const char *group, const char *key)
 {
     const char *path = cfg->path ? cfg->path : "(no config file)";
     int line = vitals_config_line(cfg, group, key);
@@ -176,7 +176,7 @@ static char *where(const vitals_config *cfg, const char *group, const char *key)
  * `valid` (a NULL-terminated list) does not name.  Returns it newly
  * allocated, or NULL when every key is valid.
  */
-static char *first_unknown_key(const vitals_config *cfg, const char *group,
+char *config_first_unknown_key(const vitals_config *cfg, const char *group,
                                const char *const *valid)
 {
     size_t len = strlen(group);
@@ -202,10 +202,10 @@ static char *first_unknown_key(const vitals_config *cfg, const char *group,
 }
 
 /* Sets a VITALS_CONFIG_ERROR_KEY error for `key`, listing `valid`. */
-static void unknown_key_error(const vitals_config *cfg, const char *group, const char *key,
+void config_unknown_key_error(const vitals_config *cfg, const char *group, const char *key,
                               const char *const *valid, GError **error)
 {
-    char *at = where(cfg, group, key);
+    char *at = config_where(cfg, group, key);
     char *list = g_strjoinv(", ", (char **)valid);
     g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_KEY,
                 "%s: unknown key '%s' in [%s]; valid keys: %s", at, key, group, list);
@@ -214,10 +214,10 @@ static void unknown_key_error(const vitals_config *cfg, const char *group, const
 }
 
 /* Sets a VITALS_CONFIG_ERROR_VALUE error: "<at>: key 'k' in [g]: 'v' is not X". */
-static void value_error(const vitals_config *cfg, const char *group, const char *key,
+void config_value_error(const vitals_config *cfg, const char *group, const char *key,
                         const char *value, const char *why, GError **error)
 {
-    char *at = where(cfg, group, key);
+    char *at = config_where(cfg, group, key);
     g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
                 "%s: key '%s' in [%s]: '%s' is %s", at, key, group, value, why);
     g_free(at);
@@ -229,13 +229,13 @@ static void value_error(const vitals_config *cfg, const char *group, const char 
  * Returns it newly allocated, or NULL with `error` set (a bad escape or a
  * value that is not UTF-8).  The key must exist.
  */
-static char *get_value(const vitals_config *cfg, const char *group, const char *key,
+char *config_get_value(const vitals_config *cfg, const char *group, const char *key,
                        GError **error)
 {
     GError *e = NULL;
     char *value = g_key_file_get_string(cfg->keyfile, group, key, &e);
     if (e) {
-        char *at = where(cfg, group, key);
+        char *at = config_where(cfg, group, key);
         g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
                     "%s: key '%s' in [%s]: %s", at, key, group, e->message);
         g_free(at);
@@ -244,92 +244,6 @@ static char *get_value(const vitals_config *cfg, const char *group, const char *
         return NULL;
     }
     return g_strchomp(value);
-}
-
-/* ---- values ----------------------------------------------------------------- */
-
-/* See config.h.  `dest` may be NULL to only check `text`; otherwise a
- * STRING is g_strdup'ed, stored and appended to `owned` (which must then be
- * non-NULL and free its elements with g_free).  On failure `*why` (when
- * `why` is non-NULL) is a static phrase that follows "is": "not an
- * integer", "not a number", "not a boolean (true/false)" …, and `dest` is
- * untouched. */
-gboolean vitals_config_parse_value(vitals_config_type type, const char *text, void *dest,
-                                   GPtrArray *owned, const char **why)
-{
-    const char *dummy;
-    if (!why)
-        why = &dummy;
-    if (!text) {
-        *why = "missing";
-        return FALSE;
-    }
-    char *end = NULL;
-    switch (type) {
-    case VITALS_CFG_BOOL: {
-        static const char *const yes[] = { "true", "yes", "1" };
-        static const char *const no[] = { "false", "no", "0" };
-        for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
-            gboolean t = g_ascii_strcasecmp(text, yes[i]) == 0;
-            if (t || g_ascii_strcasecmp(text, no[i]) == 0) {
-                if (dest)
-                    *(bool *)dest = t;
-                return TRUE;
-            }
-        }
-        *why = "not a boolean (true/false)";
-        return FALSE;
-    }
-    case VITALS_CFG_INT: {
-        if (!*text || g_ascii_isspace(*text)) {
-            *why = "not an integer";
-            return FALSE;
-        }
-        errno = 0;
-        gint64 v = g_ascii_strtoll(text, &end, 10);
-        if (*end) {
-            *why = "not an integer";
-            return FALSE;
-        }
-        if (errno == ERANGE) {
-            *why = "not an integer in the 64-bit range";
-            return FALSE;
-        }
-        if (dest)
-            *(int64_t *)dest = v;
-        return TRUE;
-    }
-    case VITALS_CFG_DOUBLE: {
-        if (!*text || g_ascii_isspace(*text)) {
-            *why = "not a number";
-            return FALSE;
-        }
-        double v = g_ascii_strtod(text, &end);
-        if (*end) {
-            *why = "not a number";
-            return FALSE;
-        }
-        if (!isfinite(v)) {
-            *why = "not a finite number";
-            return FALSE;
-        }
-        if (dest)
-            *(double *)dest = v;
-        return TRUE;
-    }
-    case VITALS_CFG_STRING:
-        if (dest) {
-            g_return_val_if_fail(owned != NULL, FALSE);
-            char *copy = g_strdup(text);
-            g_ptr_array_add(owned, copy);
-            *(const char **)dest = copy;
-        }
-        return TRUE;
-    case VITALS_CFG_END:
-    default:
-        *why = "of an unknown schema type";
-        return FALSE;
-    }
 }
 
 /* Parses one [host] value into `cfg`.  Returns FALSE with `error` set when
@@ -384,7 +298,7 @@ static gboolean apply_host_key(vitals_config *cfg, const host_key *hk, const cha
     }
     if (!ok) {
         char *why = g_strdup_printf("not %s", hk->expect);
-        value_error(cfg, hk->group, hk->key, value, why, error);
+        config_value_error(cfg, hk->group, hk->key, value, why, error);
         g_free(why);
     }
     return ok;
@@ -401,9 +315,9 @@ static gboolean apply_section(vitals_config *cfg, const char *group, GError **er
             valid[n++] = host_keys[i].key;
     valid[n] = NULL;
 
-    char *unknown = first_unknown_key(cfg, group, valid);
+    char *unknown = config_first_unknown_key(cfg, group, valid);
     if (unknown) {
-        unknown_key_error(cfg, group, unknown, valid, error);
+        config_unknown_key_error(cfg, group, unknown, valid, error);
         g_free(unknown);
         return FALSE;
     }
@@ -411,7 +325,7 @@ static gboolean apply_section(vitals_config *cfg, const char *group, GError **er
         const host_key *hk = &host_keys[i];
         if (strcmp(hk->group, group) != 0 || !g_key_file_has_key(cfg->keyfile, group, hk->key, NULL))
             continue;
-        char *value = get_value(cfg, group, hk->key, error);
+        char *value = config_get_value(cfg, group, hk->key, error);
         gboolean ok = value && apply_host_key(cfg, hk, value, error);
         g_free(value);
         if (!ok)
@@ -441,7 +355,7 @@ static void warn_unknown_groups(const vitals_config *cfg)
         for (const char *const *k = known_sections; *k; k++)
             g_string_append_printf(known, "[%s], ", *k);
         g_string_append(known, "[" PLUGIN_PREFIX "NAME]");
-        char *at = where(cfg, *g, NULL);
+        char *at = config_where(cfg, *g, NULL);
         vitals_log(VITALS_LOG_WARN, "config", "%s: unknown section [%s] ignored; known: %s",
                    at, *g, known->str);
         g_free(at);
@@ -553,93 +467,4 @@ gboolean vitals_config_load(vitals_config *cfg, const char *path, GError **error
     vitals_config_clear(cfg);
     *cfg = next;
     return TRUE;
-}
-
-/* ---- plugins ---------------------------------------------------------------- */
-
-/* See config.h.  Returns FALSE with `error` set when `enabled` is not a
- * boolean; so FALSE alone means disabled only when no error was set. */
-gboolean vitals_config_plugin_enabled(const vitals_config *cfg, const char *plugin,
-                                      GError **error)
-{
-    g_return_val_if_fail(cfg != NULL && plugin != NULL, FALSE);
-    char *group = g_strconcat(PLUGIN_PREFIX, plugin, NULL);
-    gboolean enabled = TRUE;
-    if (g_key_file_has_key(cfg->keyfile, group, "enabled", NULL)) {
-        char *value = get_value(cfg, group, "enabled", error);
-        bool b = false;
-        const char *why = NULL;
-        if (!value) {
-            enabled = FALSE;
-        } else if (vitals_config_parse_value(VITALS_CFG_BOOL, value, &b, NULL, &why)) {
-            enabled = b;
-        } else {
-            value_error(cfg, group, "enabled", value, why, error);
-            enabled = FALSE;
-        }
-        g_free(value);
-    }
-    g_free(group);
-    return enabled;
-}
-
-/* See config.h.  Entries end at type VITALS_CFG_END or key NULL; a NULL
- * default_value leaves the field as it was (zero in fresh state).  Errors:
- * KEY for a key outside the schema; VALUE for a bad value in the file, or
- * for a schema that is itself wrong (a bad default, an unknown type, the
- * reserved key `enabled`), blamed on the plugin.  On error the state is
- * partly filled and must be discarded; strings already stored are in
- * `owned`. */
-gboolean vitals_config_fill_plugin(const vitals_config *cfg, const char *plugin,
-                                   const vitals_config_entry *schema, void *state,
-                                   GPtrArray *owned, GError **error)
-{
-    g_return_val_if_fail(cfg != NULL && plugin != NULL && owned != NULL, FALSE);
-    char *group = g_strconcat(PLUGIN_PREFIX, plugin, NULL);
-    GPtrArray *valid = g_ptr_array_new();
-    g_ptr_array_add(valid, (gpointer) "enabled");
-    for (const vitals_config_entry *e = schema; e && e->key && e->type != VITALS_CFG_END; e++)
-        g_ptr_array_add(valid, (gpointer)e->key);
-    g_ptr_array_add(valid, NULL);
-    const char *const *valid_keys = (const char *const *)valid->pdata;
-
-    gboolean ok = TRUE;
-    char *unknown = first_unknown_key(cfg, group, valid_keys);
-    if (unknown) {
-        unknown_key_error(cfg, group, unknown, valid_keys, error);
-        g_free(unknown);
-        ok = FALSE;
-    }
-    for (const vitals_config_entry *e = schema; ok && e && e->key && e->type != VITALS_CFG_END;
-         e++) {
-        void *dest = (char *)state + e->offset;
-        const char *why = NULL;
-        if (strcmp(e->key, "enabled") == 0) {
-            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
-                        "plugin '%s' schema: key 'enabled' is reserved for the host", plugin);
-            ok = FALSE;
-        } else if (e->type > VITALS_CFG_STRING) {
-            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
-                        "plugin '%s' schema: key '%s' has unknown type %d", plugin, e->key,
-                        (int)e->type);
-            ok = FALSE;
-        } else if (g_key_file_has_key(cfg->keyfile, group, e->key, NULL)) {
-            char *value = get_value(cfg, group, e->key, error);
-            ok = value != NULL;
-            if (ok && !vitals_config_parse_value(e->type, value, dest, owned, &why)) {
-                value_error(cfg, group, e->key, value, why, error);
-                ok = FALSE;
-            }
-            g_free(value);
-        } else if (e->default_value &&
-                   !vitals_config_parse_value(e->type, e->default_value, dest, owned, &why)) {
-            g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
-                        "plugin '%s' schema: default '%s' for key '%s' is %s", plugin,
-                        e->default_value, e->key, why);
-            ok = FALSE;
-        }
-    }
-    g_ptr_array_free(valid, TRUE);
-    g_free(group);
-    return ok;
 }
