@@ -9,7 +9,8 @@ packages=(cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libglib2.0-
 if [ "${1:-}" = "--test" ]; then
   # prometheus brings `prometheus` and `promtool`: the /metrics tests check
   # the exposition with promtool and scrape it with a real server.
-  packages+=(check prometheus)
+  # chromium: the browser tests (tests/e2e) drive Debian's /usr/bin/chromium.
+  packages+=(check prometheus chromium)
 fi
 # The dashboard's charting library and the test clients come from npm.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
