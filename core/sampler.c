@@ -97,7 +97,10 @@ static char *section_text(const vitals_config *cfg, const char *group)
 /* Checks a plugin's new section against its schema without running it. */
 static gboolean section_fits(const vitals_loaded_plugin *lp, const vitals_config *next, GError **error)
 {
-    if (!lp->info || !lp->info->config)
+    gboolean enabled = vitals_config_plugin_enabled(next, lp->name, error);
+    if (!enabled && error && *error)
+        return FALSE;
+    if (!enabled || !lp->info || !lp->info->config)
         return TRUE;
     void *scratch = g_malloc0(lp->info->state_size ? lp->info->state_size : 1);
     GPtrArray *owned = g_ptr_array_new_with_free_func(g_free);

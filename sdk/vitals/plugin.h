@@ -8,8 +8,9 @@
  * lifecycle callbacks.  Everything a plugin may ask of the host goes through
  * the function table `vitals_api(p)`; plugins never link against the daemon.
  *
- * Lifecycle (the host never runs two callbacks of one plugin at once: init
- * runs at start-up, collect on the sampler thread, shutdown at exit):
+ * Lifecycle (init, collect and shutdown run on one thread at a time — the
+ * sampler's, or the main thread at start-up and exit; record callbacks run
+ * on the ingest thread and may overlap collect, see vitals_record_fn):
  *   1. the host checks abi_major/abi_minor/struct_size and the name;
  *   2. it allocates `state_size` zeroed bytes, fills them from the
  *      [plugin:NAME] section of the INI file through `config`, and calls
@@ -63,7 +64,7 @@ typedef enum vitals_chart_axis {
  * What a metric is and how to draw it.  Only `id`, `title` and `kind` are
  * required; every string is copied by the host at registration.
  *
- * `id` is stable, dotted, [a-z0-9_.] and unique across all plugins
+ * `id` is stable, dotted, [a-z0-9_.-] and unique across all plugins
  * (by convention "<plugin>.<name>").  `unit` is a base unit: "percent",
  * "bytes", "seconds", "ratio", "count", "MiB" … or "" for none.
  * Metrics with the same `chart` share one chart; a NULL chart means "no
