@@ -6,14 +6,21 @@
  * descriptors  → rebuild the layout, keeping the data of ids that persist
  * metrics      → the latest full values (asked for when the tab is shown again)
  *
- * All drawing happens in one requestAnimationFrame per batch of messages,
- * and not at all while the tab is hidden.
+ * All drawing happens in one requestAnimationFrame per batch of messages
+ * (cards, then every chart), and not at all while the tab is hidden; each
+ * such update is timed as the performance measure "vitals:update", and the
+ * first chart that draws data sets the mark "vitals:first-chart".
+ *
+ * The header's controls: the charts' time window (remembered), pause/resume
+ * (charts freeze, data keeps arriving, resume catches up) and the theme.
+ * window.__vitals describes what the page shows, for tests.
  */
 
 import { Connection } from "./js/socket.js";
 import { Store } from "./js/store.js";
 import { Cards } from "./js/cards.js";
-import { Charts } from "./js/charts.js";
+import { Charts, WINDOWS, DEFAULT_WINDOW } from "./js/charts.js";
+import { Theme } from "./js/theme.js";
 import { sanitize } from "./js/descriptors.js";
 import { setText, setAttr } from "./js/dom.js";
 import { formatClock } from "./js/format.js";
@@ -31,6 +38,11 @@ const view = {
   noticeText: $("notice-text"),
   cards: $("cards"),
   charts: $("charts"),
+  windowGroup: $("window"),
+  pause: $("pause"),
+  pauseText: $("pause-text"),
+  pausedChip: $("paused-chip"),
+  theme: $("theme"),
 };
 
 const state = {
@@ -41,6 +53,7 @@ const state = {
   lastTs: null,
   retryAt: 0,
   connection: "connecting",
+  plugins: null,             /* plugins the host runs (from /healthz), null while unknown */
 };
 
 const store = new Store();
@@ -58,16 +71,26 @@ function requestDraw() {
   frame = requestAnimationFrame(draw);
 }
 
+let measured = 0;
+
 function draw() {
   frame = 0;
   if (!dirty || document.hidden) return;
   dirty = false;
+  const start = performance.now();
   cards.update(store);
-  charts.update(store, state.interval);
+  const more = charts.update(store, state.interval);
   if (state.lastTs !== null) {
     setText(view.updated, formatClock(state.lastTs));
     setAttr(view.updated, "datetime", new Date(state.lastTs * 1000).toISOString());
   }
+  /* Keep the timeline bounded on a page left open for days. */
+  if (++measured > 1000) {
+    performance.clearMeasures("vitals:update");
+    measured = 1;
+  }
+  performance.measure("vitals:update", { start, end: performance.now() });
+  if (more) requestDraw();
 }
 
 document.addEventListener("visibilitychange", () => {
@@ -94,14 +117,34 @@ function rebuild() {
     showNotice("Charts unavailable", `The dashboard could not draw its charts (${err.message}). Reload the page to try again.`);
     return;
   }
-  if (state.descriptors.length === 0) {
+  if (state.descriptors.length === 0 || state.plugins === 0) {
     showNotice("No plugins loaded",
-      "Drop a plugin .so into the plugins directory and restart vitals (or check its log for plugins it refused). " +
-      "Cards and charts appear here as soon as a plugin registers metrics.");
+      "Copy a collector plugin (a .so file) into the host's plugins directory: vitals loads it within seconds, " +
+      "no restart needed, and its cards and charts appear here. Run \u201cvitals --list-plugins\u201d to see the plugins " +
+      "the host found and why it refused any.");
   } else if (cards.count === 0 && charts.count === 0) {
     showNotice("Nothing to draw", "The loaded plugins describe no cards and no charts.");
   } else {
     view.notice.hidden = true;
+  }
+}
+
+/*
+ * Asks /healthz how many plugins run: the host's own metrics are described
+ * even when no plugin is loaded, so the descriptors alone cannot tell.
+ */
+async function checkPlugins() {
+  try {
+    const r = await fetch("/healthz", { cache: "no-store" });
+    if (!r.ok) return;
+    const h = await r.json();
+    const n = h && typeof h.plugins === "number" ? h.plugins : null;
+    if (n !== state.plugins) {
+      state.plugins = n;
+      if (state.hello) rebuild();
+    }
+  } catch {
+    /* the socket reports connection trouble; nothing to add here */
   }
 }
 
@@ -122,7 +165,11 @@ function onHello(msg) {
   state.hello = true;
   state.lastTs = store.lastTs;
   rebuild();
-  requestDraw();
+  /* Draw the history at once (not a frame later): the first charts count. */
+  dirty = true;
+  if (frame) cancelAnimationFrame(frame);
+  draw();
+  checkPlugins();
 }
 
 function onSample(msg) {
@@ -137,6 +184,7 @@ function onDescriptors(msg) {
   setDescriptors(msg.descriptors);
   rebuild();
   requestDraw();
+  checkPlugins();
 }
 
 /* The /api/v1/metrics body: values grouped by plugin, keyed by id less "<plugin>.". */
@@ -199,6 +247,71 @@ function onState(s, detail) {
   }
   renderConnection();
 }
+
+/* ---- controls: time window, pause, theme ---- */
+
+const WINDOW_KEY = "vitals-window";
+
+function storedWindow() {
+  try {
+    const w = window.localStorage.getItem(WINDOW_KEY);
+    return w !== null && w in WINDOWS ? w : DEFAULT_WINDOW;
+  } catch {
+    return DEFAULT_WINDOW;
+  }
+}
+
+function selectWindow(key, remember = true) {
+  for (const b of view.windowGroup.querySelectorAll("[data-window]")) {
+    setAttr(b, "aria-pressed", String(b.dataset.window === key));
+  }
+  charts.setWindow(key, store, state.interval);
+  if (remember) {
+    try {
+      window.localStorage.setItem(WINDOW_KEY, key);
+    } catch {
+      /* storage blocked: the choice lasts for this page */
+    }
+  }
+}
+
+view.windowGroup.addEventListener("click", (ev) => {
+  const b = ev.target instanceof Element ? ev.target.closest("[data-window]") : null;
+  if (b) selectWindow(b.dataset.window);
+});
+
+function setPaused(paused) {
+  charts.setPaused(paused, store, state.interval);
+  setAttr(view.pause, "data-on", String(paused));
+  setText(view.pauseText, paused ? "Resume" : "Pause");
+  setAttr(view.pause, "title", paused
+    ? "Resume the live charts (they catch up with what arrived meanwhile)"
+    : "Freeze the charts; data keeps arriving and they catch up on resume");
+  const at = store.lastTs === null ? "" : ` at ${formatClock(charts.t1)}`;
+  setText(view.pausedChip, paused ? `Charts paused${at}` : "");
+  if (!paused) requestDraw();
+}
+
+view.pause.addEventListener("click", () => setPaused(!charts.paused));
+
+const theme = new Theme(view.theme, () => charts.restyle(store, state.interval));
+selectWindow(storedWindow(), false);
+
+/* A small read-only view of the page for tests and debugging (no data of its own). */
+Object.defineProperty(window, "__vitals", {
+  value: Object.freeze({
+    charts: () => charts.describe(),
+    cards: () => cards.describe(),
+    state: () => ({
+      theme: theme.current,
+      window: charts.window,
+      paused: charts.paused,
+      connection: state.connection,
+      samples: store.length,
+      range: [charts.t0, charts.t1],
+    }),
+  }),
+});
 
 const connection = new Connection({ onMessage, onState });
 connection.start();

@@ -5,34 +5,36 @@
  * alone: members of a chart share it in priority order, the chart's title is
  * its `chart_title`, charts are ordered by their lowest member priority.
  * Gauges plot their value, counters their rate per second, histograms three
- * series (p50, p95, p99); text metrics are never charted. The x scale is a
- * rolling window ending at the newest sample.
+ * series (p50, p95, p99); text metrics are never charted.
+ *
+ * Every chart shows the same time window (the last minute, five minutes, or
+ * all the history the page holds) ending at the newest sample; paused, the
+ * window stays where it was while the store keeps filling, and resuming
+ * catches up at once. chart.js draws one chart.
  */
 
-import { el } from "./dom.js";
-import { formatRate, formatValue, formatTicks, unitLabel, binaryIncrs, formatClock, isNumber } from "./format.js";
+import { Chart, readColours } from "./chart.js";
+import { formatClock, isNumber } from "./format.js";
 import { byPriority, priorityOf, titleOf, precisionOf, KIND, HIST } from "./descriptors.js";
-import { counterRates } from "./store.js";
 
-export const WINDOW_SECONDS = 60;
+/* The windows offered, in seconds (null: everything held). */
+export const WINDOWS = Object.freeze({ "60": 60, "300": 300, all: null });
+export const DEFAULT_WINDOW = "60";
 
-const PALETTE = ["#4f9dff", "#3ddc97", "#ffb547", "#f472b6", "#a78bfa", "#22d3ee", "#fb7185", "#a3e635", "#f97316", "#94a3b8"];
-const AXIS_STROKE = "#8b98a9";
-const GRID_STROKE = "rgba(148, 163, 184, 0.12)";
-const FONT = "12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-const LABEL_FONT = "600 12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+/* Charts far from the viewport redraw at most this often. */
+const OFFSCREEN_EVERY_MS = 2000;
+
+const WINDOW_TEXT = { "60": "the last minute", "300": "the last 5 minutes", all: "all the history held" };
+
 const PERCENTILES = [
   { label: "p50", at: HIST.P50, dash: null },
   { label: "p95", at: HIST.P95, dash: [6, 4] },
   { label: "p99", at: HIST.P99, dash: [2, 3] },
 ];
 
-/* Tick steps for whole counts: 1, 2, 5, 10, 20, 50, … */
-const COUNT_INCRS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();
-
 /* ---- planning: descriptors → chart specs (pure) ---- */
 
-/* The series of one member; `nextColour()` hands out the chart's palette in order. */
+/* The series of one member; `nextColour()` hands out palette positions in order. */
 function seriesFor(d, nextColour) {
   const side = d.axis === "right" ? "right" : "left";
   const base = { id: d.id, kind: d.kind, side, style: d.style || "line", precision: precisionOf(d, undefined) };
@@ -76,9 +78,7 @@ export function planCharts(descs) {
   }
   return [...groups.values()].map((g) => {
     let next = 0;
-    const series = g.members.flatMap((d) => {
-      return seriesFor(d, () => PALETTE[next++ % PALETTE.length]);
-    });
+    const series = g.members.flatMap((d) => seriesFor(d, () => next++));
     const left = series.filter((s) => s.side === "left");
     const right = series.filter((s) => s.side === "right");
     return {
@@ -91,192 +91,25 @@ export function planCharts(descs) {
   });
 }
 
-/* ---- uPlot options ---- */
-
-function uplot() {
-  return globalThis.uPlot;
-}
-
-function rangeFn(axis) {
-  return (u, dmin, dmax) => {
-    if (!isNumber(dmin) || !isNumber(dmax)) return [axis.min ?? 0, axis.max ?? 1];
-    const [amin, amax] = uplot().rangeNum(dmin, dmax, 0.1, true);
-    const lo = axis.min !== null ? Math.min(axis.min, dmin) : amin;
-    const hi = axis.max !== null ? Math.max(axis.max, dmax) : amax;
-    return hi > lo ? [lo, hi] : [lo, lo + 1];
-  };
-}
-
-/* Axis width that fits its longest tick label (plus the label, if any). */
-function axisSize(u, values, axisIdx, cycleNum) {
-  const axis = u.axes[axisIdx];
-  if (cycleNum > 1) return axis._size;
-  let size = axis.ticks.size + axis.gap;
-  const longest = (values || []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), "");
-  if (longest) {
-    u.ctx.font = axis.font[0];
-    size += u.ctx.measureText(longest).width / (globalThis.devicePixelRatio || 1);
-  }
-  return Math.ceil(size) + 4;
-}
-
-function yAxis(scale, spec, side, labelled) {
-  const byteLike = spec.unit === "bytes" || spec.unit === "MiB";
-  const wholeCounts = spec.unit === "count" && !spec.rate;
-  return {
-    scale,
-    side,
-    stroke: AXIS_STROKE,
-    font: FONT,
-    labelFont: LABEL_FONT,
-    label: labelled ? unitLabel(spec.unit, spec.rate) || null : null,
-    labelSize: 18,
-    grid: { show: side === 3, stroke: GRID_STROKE, width: 1 },
-    ticks: { show: false, size: 0 },
-    gap: 6,
-    incrs: byteLike ? binaryIncrs(spec.unit) : wholeCounts ? COUNT_INCRS : undefined,
-    values: (u, splits) => formatTicks(splits, spec.unit, spec.rate),
-    size: axisSize,
-  };
-}
-
-function seriesOptions(s) {
-  const up = uplot();
-  const fmt = s.rate
-    ? (u, v) => formatRate(v, s.unit, s.precision)
-    : (u, v) => formatValue(v, s.unit, s.precision);
-  const opt = {
-    label: s.label,
-    scale: s.side === "right" ? "yr" : "y",
-    stroke: s.colour,
-    width: 1.75,
-    spanGaps: false,
-    points: { show: false },
-    value: fmt,
-  };
-  if (s.dash) opt.dash = s.dash;
-  if (s.style === "area") opt.fill = s.colour.slice(0, 7) + "2e";
-  if (s.style === "bar") {
-    opt.paths = up.paths.bars({ size: [0.7, 24], align: 0 });
-    opt.fill = s.colour.slice(0, 7) + "a6";
-    opt.width = 1;
-  }
-  return opt;
-}
-
-/* Shows each series' newest value in the legend while the cursor is elsewhere. */
-function legendAtLatest(u) {
-  if (u.cursor.idx != null) return;
-  const idxs = u.data.map((col, si) => {
-    if (si === 0) return col.length - 1;
-    for (let i = col.length - 1; i >= 0; i--) if (col[i] != null) return i;
-    return null;
-  });
-  u.setLegend({ idxs }, false);
-}
-
-/* ---- one chart ---- */
-
-class Chart {
-  constructor(spec, parent, windowFn, height) {
-    this.spec = spec;
-    this.signature = JSON.stringify(spec);
-    this.plotEl = el("div", { class: "plot" });
-    this.root = el("section", { class: "panel", "aria-label": spec.title },
-      el("h2", { class: "panel-title" }, spec.title), this.plotEl);
-    parent.append(this.root);
-    this.height = height;
-    this.width = 0;
-
-    const { left, right } = spec.axes;
-    const dual = !!(left && right);
-    const scales = { x: { time: true, range: () => windowFn() } };
-    const axes = [{
-      stroke: AXIS_STROKE, font: FONT,
-      size: 30,
-      grid: { stroke: GRID_STROKE, width: 1 },
-      ticks: { show: false, size: 0 },
-      space: 84,
-      values: (u, splits) => splits.map((t) => formatClock(t)),
-    }];
-    if (left) {
-      scales.y = { range: rangeFn(left) };
-      axes.push(yAxis("y", left, 3, dual));
-    }
-    if (right) {
-      scales.yr = { range: rangeFn(right) };
-      const ax = yAxis("yr", right, 1, true);
-      if (!left) ax.grid.show = true;    /* every member on the right: its axis carries the grid */
-      axes.push(ax);
-    }
-    this.width = Math.max(Math.floor(this.plotEl.clientWidth), 280);
-    this.u = new (uplot())({
-      width: this.width,
-      height,
-      pxAlign: false,
-      cursor: { sync: { key: "vitals" }, drag: { x: false, y: false, setScale: false }, points: { size: 7 } },
-      legend: { live: true },
-      scales,
-      axes,
-      series: [{ label: "Time", value: (u, t) => formatClock(t) }, ...spec.series.map(seriesOptions)],
-      hooks: { setLegend: [legendAtLatest] },
-    }, this.emptyData(), this.plotEl);
-  }
-
-  emptyData() {
-    return [[], ...this.spec.series.map(() => [])];
-  }
-
-  /* Shows the window [t0, t1] of `store`; `interval` spaces the gap markers. */
-  setData(store, t0, interval) {
-    const from = store.indexAtOrAfter(t0 - 2 * interval);
-    const to = store.length;
-    const ts = store.ts;
-    const cols = this.spec.series.map((s) => {
-      const col = store.column(s.id);
-      if (!col) return new Array(to - from).fill(null);
-      if (s.rate) return counterRates(ts, col, from, to);
-      if (s.at !== undefined) return col.slice(from, to).map((v) => (Array.isArray(v) && isNumber(v[s.at]) ? v[s.at] : null));
-      return col.slice(from, to).map((v) => (isNumber(v) ? v : null));
-    });
-    /* A pause longer than a few intervals is a gap, not a straight line. */
-    const gap = Math.max(interval * 2.5, interval + 1);
-    const x = [];
-    const ys = cols.map(() => []);
-    for (let i = from; i < to; i++) {
-      if (i > from && ts[i] - ts[i - 1] > gap) {
-        x.push(ts[i - 1] + interval);
-        for (const y of ys) y.push(null);
-      }
-      x.push(ts[i]);
-      for (let k = 0; k < cols.length; k++) ys[k].push(cols[k][i - from]);
-    }
-    this.u.setData([x, ...ys]);
-  }
-
-  resize(width, height) {
-    const w = Math.max(Math.floor(width), 200);
-    if (w === this.width && height === this.height) return;
-    this.width = w;
-    this.height = height;
-    this.u.setSize({ width: w, height });
-  }
-
-  destroy() {
-    this.u.destroy();
-    this.root.remove();
-  }
-}
-
 /* ---- the set of charts ---- */
 
 export class Charts {
   constructor(container) {
     this.container = container;
     this.charts = new Map();      /* chart key → Chart */
+    this.hidden = new Set();      /* series the viewer hid (chart key + series), kept across rebuilds */
+    this.window = DEFAULT_WINDOW;
+    this.paused = false;
     this.t0 = 0;
-    this.t1 = WINDOW_SECONDS;
+    this.t1 = 60;
+    this.fresh = new Set();       /* charts built since the last update (filled even while paused) */
+    this.colours = null;
+    this.buildWidth = null;
     this.resizer = new ResizeObserver((entries) => this.#onResize(entries));
+    /* Charts near the viewport redraw on every sample, the others at most every OFFSCREEN_EVERY_MS. */
+    this.visible = new Set();
+    this.last = null;             /* {store, interval} of the latest update, for charts scrolled into view */
+    this.seen = new IntersectionObserver((entries) => this.#onVisible(entries), { rootMargin: "200px 0px" });
   }
 
   get count() {
@@ -296,10 +129,58 @@ export class Charts {
     }
   }
 
+  #onVisible(entries) {
+    const shown = [];
+    for (const e of entries) {
+      const c = [...this.charts.values()].find((x) => x.root === e.target);
+      if (!c) continue;
+      if (e.isIntersecting) {
+        this.visible.add(c);
+        if (c.stale) shown.push(c);
+      } else {
+        this.visible.delete(c);
+      }
+    }
+    if (shown.length && this.last) this.#fill(shown, this.last.store, this.last.interval, false);
+  }
+
+  #seriesKey(spec, s) {
+    return `${spec.key}\u0000${s.id}\u0000${s.at ?? ""}`;
+  }
+
+  /*
+   * The plot width for new charts: every panel sits in the same grid
+   * column width, so one layout read serves a whole build (the
+   * ResizeObserver corrects any chart that differs).
+   */
+  #plotWidth(plotEl) {
+    if (this.buildWidth === null) this.buildWidth = plotEl.clientWidth;
+    return this.buildWidth;
+  }
+
+  #context() {
+    return {
+      range: () => [this.t0, this.t1],
+      colours: this.colours,
+      height: this.#plotHeight(),
+      width: (plotEl) => this.#plotWidth(plotEl),
+      isHidden: (spec, s) => this.hidden.has(this.#seriesKey(spec, s)),
+      onToggle: (spec, s, show) => {
+        const key = this.#seriesKey(spec, s);
+        if (show) this.hidden.delete(key);
+        else this.hidden.add(key);
+      },
+    };
+  }
+
   /* Rebuilds the charts for `descs`, keeping the charts whose shape is unchanged. */
   build(descs) {
-    if (typeof uplot() !== "function") throw new Error("the charting library (uPlot) did not load");
+    if (typeof globalThis.uPlot !== "function") throw new Error("the charting library (uPlot) did not load");
+    if (!this.colours) this.colours = readColours();
     const plan = planCharts(descs);
+    /* Shown before the charts are made, so they are made at their real width. */
+    this.container.hidden = plan.length === 0;
+    this.buildWidth = null;
     const next = new Map();
     for (const spec of plan) {
       const old = this.charts.get(spec.key);
@@ -310,12 +191,17 @@ export class Charts {
     }
     for (const old of this.charts.values()) {
       this.resizer.unobserve(old.plotEl);
+      this.seen.unobserve(old.root);
+      this.visible.delete(old);
+      this.fresh.delete(old);
       old.destroy();
     }
     for (const spec of plan) {
       if (!next.has(spec.key)) {
-        const c = new Chart(spec, this.container, () => [this.t0, this.t1], this.#plotHeight());
+        const c = new Chart(spec, this.container, this.#context());
         this.resizer.observe(c.plotEl);
+        this.seen.observe(c.root);
+        this.fresh.add(c);
         next.set(spec.key, c);
       }
     }
@@ -328,12 +214,92 @@ export class Charts {
     this.container.hidden = this.charts.size === 0;
   }
 
-  /* Redraws every chart over the window ending at the newest sample. */
-  update(store, interval) {
-    const end = store.lastTs;
-    if (end === null) return;
+  /* Repaints every chart in the current theme's colours. */
+  restyle(store, interval) {
+    this.colours = readColours();
+    for (const c of this.charts.values()) {
+      c.ctx.colours = this.colours;
+      c.restyle(this.colours);
+    }
+    this.#fill([...this.charts.values()], store, interval, true);
+  }
+
+  /* Picks the window ("60", "300" or "all") and redraws at once, paused or not. */
+  setWindow(key, store, interval) {
+    if (!(key in WINDOWS)) return;
+    this.window = key;
+    this.#setRange(store, this.paused ? this.t1 : store.lastTs);
+    this.#fill([...this.charts.values()], store, interval, true);
+  }
+
+  /* Freezes (true) or unfreezes the charts; unfreezing catches up at once, every chart. */
+  setPaused(paused, store, interval) {
+    this.paused = !!paused;
+    if (this.paused || store.lastTs === null) return;
+    this.#setRange(store, store.lastTs);
+    this.#fill([...this.charts.values()], store, interval, true);
+  }
+
+  #setRange(store, end) {
+    if (end === null || end === undefined) return;
+    const span = WINDOWS[this.window];
     this.t1 = end;
-    this.t0 = end - WINDOW_SECONDS;
-    for (const c of this.charts.values()) c.setData(store, this.t0, interval);
+    if (span !== null) this.t0 = end - span;
+    else this.t0 = store.length ? Math.min(store.ts[0], end - 1) : end - 60;
+  }
+
+  #fill(list, store, interval, forceA11y) {
+    const now = performance.now();
+    const text = WINDOW_TEXT[this.window];
+    this.last = { store, interval };
+    for (const c of list) {
+      c.setData(store, this.t0, this.t1, interval);
+      c.updateA11y(now, text, forceA11y);
+      c.filledAt = now;
+      c.stale = false;
+      this.fresh.delete(c);
+    }
+  }
+
+  /*
+   * Redraws the charts over the window ending at the newest sample: those
+   * near the viewport every time, the others every OFFSCREEN_EVERY_MS (so
+   * their text alternatives stay current); while paused, only new charts.
+   * True when some new chart still waits for the next frame.
+   */
+  update(store, interval) {
+    if (store.lastTs === null) return false;
+    if (this.paused) {
+      if (this.fresh.size) this.#fill([...this.fresh], store, interval, true);
+      return false;
+    }
+    this.#setRange(store, store.lastTs);
+    const now = performance.now();
+    const below = window.innerHeight + 200;
+    const due = [];
+    let more = false;
+    /* All reads (positions) before any write (drawing), so at most one layout. */
+    for (const c of this.charts.values()) {
+      let go = this.visible.has(c) || now - c.filledAt >= OFFSCREEN_EVERY_MS;
+      if (this.fresh.has(c)) {
+        /* A new chart below the fold waits one frame, so the first ones show sooner. */
+        go = c.deferred || this.visible.has(c) || c.root.getBoundingClientRect().top < below;
+        if (!go) c.deferred = more = true;
+      }
+      if (go) due.push(c);
+      else c.stale = true;
+    }
+    this.#fill(due, store, interval, false);
+    return more;
+  }
+
+  /* The window shown, as text ("the last minute, 14:02:09 to 14:03:09"). */
+  get windowText() {
+    return `${WINDOW_TEXT[this.window]}, ${formatClock(this.t0)} to ${formatClock(this.t1)}`;
+  }
+
+  /* What each chart shows, for tests and debugging. */
+  describe() {
+    return [...this.charts.values()].map((c) => c.describe());
   }
 }

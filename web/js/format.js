@@ -56,11 +56,13 @@ const BYTE_STEPS = [[1, "B"], [1024, "KiB"], [1024 ** 2, "MiB"], [1024 ** 3, "Gi
 const MIB_STEPS = [[1, "MiB"], [1024, "GiB"], [1024 ** 2, "TiB"]];
 const SECOND_STEPS = [[1e-9, "ns"], [1e-6, "\u00b5s"], [1e-3, "ms"], [1, "s"]];
 
+/* `baseDigitsFallback` null: about 3 significant digits in the base unit too ("1.50 s", "75.0 s"). */
 function scaled(v, steps, precision, baseDigitsFallback) {
   if (v === 0) return ["0", steps.find((s) => s[0] === 1)[1]];
   const [factor, label] = pickScale(v, steps);
   const x = v / factor;
-  const digits = factor === 1 ? clampDigits(precision, baseDigitsFallback) : scaledDigits(x);
+  let digits = scaledDigits(x);
+  if (factor === 1 && (Number.isInteger(precision) || baseDigitsFallback !== null)) digits = clampDigits(precision, baseDigitsFallback);
   return [formatNumber(x, digits), label];
 }
 
@@ -80,7 +82,7 @@ export function formatParts(v, unit, precision) {
     case "MiB":
       return scaled(v, MIB_STEPS, precision, 1);
     case "seconds":
-      return scaled(v, SECOND_STEPS, precision, 2);
+      return scaled(v, SECOND_STEPS, precision, null);
     case "per_minute":
       return [formatNumber(v, clampDigits(precision, 0)), "/min"];
     case "count":
@@ -176,10 +178,19 @@ export function levelFor(desc, v) {
   return "ok";
 }
 
-/* "14:03:09" in the viewer's time zone, for a unix time in seconds. */
+let clockFormat = null;
+
+/*
+ * "14:03:09" in the viewer's time zone, for a unix time in seconds. One
+ * cached formatter: toLocaleTimeString() with options builds a new one per
+ * call, which made clock labels the most expensive part of a chart update.
+ */
 export function formatClock(ts) {
   if (!isNumber(ts)) return DASH;
-  return new Date(ts * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  if (!clockFormat) {
+    clockFormat = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  }
+  return clockFormat.format(ts * 1000);
 }
 
 export { DASH };
