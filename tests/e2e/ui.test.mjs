@@ -165,7 +165,9 @@ describe('dashboard controls and accessibility', () => {
       const [caught, now] = await page.evaluate(() => [window.__vitals.charts(), window.__vitals.state()]);
       for (const c of caught) {
         assert.ok(c.xMax - frozen[0].xMax >= 1.0, `${c.title}: caught up by ${c.xMax - frozen[0].xMax} s`);
-        assert.ok(Math.abs(c.xMax - now.range[1]) < 1e-6, `${c.title}: ends at the newest sample`);
+        // Charts scrolled out of view redraw at most every 2 s (see app.js), so
+        // they may trail the newest sample by that much; visible ones do not.
+        assert.ok(now.range[1] - c.xMax <= 2.5, `${c.title}: ends ${now.range[1] - c.xMax} s before the newest sample`);
       }
       // ...and keeps moving.
       await waitFor(async () => (await charts(page))[0].xMax > caught[0].xMax, { what: 'live again' });
