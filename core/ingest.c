@@ -117,10 +117,30 @@ static void log_reject(vitals_ingest_sink *sink, const char *source, const char 
     g_string_free(quote, TRUE);
 }
 
+/* What the parser's callbacks need.  The sender's name is written only
+ * when a line is refused: formatting an address for every datagram would
+ * cost more than parsing it. */
 typedef struct parse_ctx {
     vitals_ingest_sink *sink;
-    const char *source;
+    const char *source;          /* NULL until needed when `peer` is set */
+    const struct sockaddr *peer;
+    socklen_t peer_len;
+    char name[INET6_ADDRSTRLEN + 16];
 } parse_ctx;
+
+static const char *source_of(parse_ctx *ctx)
+{
+    if (!ctx->source) {
+        char host[INET6_ADDRSTRLEN] = "", serv[8] = "";
+        if (getnameinfo(ctx->peer, ctx->peer_len, host, sizeof host, serv, sizeof serv,
+                        NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+            g_snprintf(ctx->name, sizeof ctx->name, "udp %s:%s", host, serv);
+        else
+            g_strlcpy(ctx->name, "udp ?", sizeof ctx->name);
+        ctx->source = ctx->name;
+    }
+    return ctx->source;
+}
 
 static void on_statsd_record(void *user, const vitals_record *record)
 {
@@ -131,20 +151,20 @@ static void on_statsd_record(void *user, const vitals_record *record)
 static void on_statsd_reject(void *user, const char *line, size_t len, const char *why)
 {
     parse_ctx *ctx = user;
-    log_reject(ctx->sink, ctx->source, line, len, why);
+    log_reject(ctx->sink, source_of(ctx), line, len, why);
 }
 
 /* Parses without counting (the caller counts a whole batch at once). */
-static statsd_result parse_statsd(vitals_ingest_sink *sink, char *text, size_t len, const char *source)
+static statsd_result parse_statsd(parse_ctx *ctx, char *text, size_t len)
 {
-    parse_ctx ctx = {sink, source};
-    return statsd_parse(text, len, on_statsd_record, on_statsd_reject, &ctx);
+    return statsd_parse(text, len, on_statsd_record, on_statsd_reject, ctx);
 }
 
 size_t vitals_ingest_statsd(vitals_ingest_sink *sink, char *text, size_t len, const char *source,
                             size_t *rejected)
 {
-    statsd_result r = parse_statsd(sink, text, len, source);
+    parse_ctx ctx = {.sink = sink, .source = source};
+    statsd_result r = parse_statsd(&ctx, text, len);
     count(sink, r.records, r.rejected);
     if (rejected)
         *rejected = r.rejected;
@@ -203,19 +223,16 @@ static gpointer udp_thread(gpointer data)
             continue;
         size_t records = 0, rejected = 0;
         for (int i = 0; i < n; i++) {
-            char source[INET6_ADDRSTRLEN + 16] = "udp ?";
-            char host[INET6_ADDRSTRLEN] = "", serv[8] = "";
-            if (getnameinfo((struct sockaddr *)&peers[i], msgs[i].msg_hdr.msg_namelen, host, sizeof host,
-                            serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-                g_snprintf(source, sizeof source, "udp %s:%s", host, serv);
+            parse_ctx ctx = {.sink = udp->sink, .peer = (struct sockaddr *)&peers[i],
+                             .peer_len = msgs[i].msg_hdr.msg_namelen};
             char *buf = iovs[i].iov_base;
             size_t len = msgs[i].msg_len;
             if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len >= UDP_MAX_DATAGRAM - 1) {
-                log_reject(udp->sink, source, buf, len, "datagram larger than 64 KiB");
+                log_reject(udp->sink, source_of(&ctx), buf, len, "datagram larger than 64 KiB");
                 rejected++;
                 continue;
             }
-            statsd_result r = parse_statsd(udp->sink, buf, len, source);
+            statsd_result r = parse_statsd(&ctx, buf, len);
             records += r.records;
             rejected += r.rejected;
         }
