@@ -20,7 +20,8 @@
  *
  * Counts and the duration histogram are kept by the host; this plugin keeps
  * a sliding window (plugins/common/window.h) for the rate per minute and
- * the success rate, which collect() sets each tick.  The first `top_names`
+ * the success rate, which collect() sets each tick; what it shares with
+ * event.c in reading records and the window is plugins/common/record.h.  The first `top_names`
  * action names get metrics of their own, registered when the name first
  * arrives; later names are counted together as "other".
  *
@@ -36,7 +37,7 @@
  * read the window.  The host's setters are thread-safe themselves.
  */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, strdup, strcasecmp under -std=c11 */
+#define _POSIX_C_SOURCE 200809L /* strdup under -std=c11 */
 #endif
 
 #include <vitals/plugin.h>
@@ -46,9 +47,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
+#include "record.h"
 #include "window.h"
 
 /* Most names with metrics of their own (top_names), the longest part of a
@@ -143,27 +143,6 @@ static const vitals_metric_desc action_metric_desc[ACTION_METRIC_COUNT] = {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static double monotonic_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-enum outcome { OUTCOME_OK, OUTCOME_FAILED, OUTCOME_UNKNOWN };
-
-/* The value of an `ok` tag; NULL (no tag) means it succeeded. */
-static enum outcome parse_outcome(const char *ok)
-{
-    if (!ok)
-        return OUTCOME_OK;
-    if (!strcasecmp(ok, "true") || !strcmp(ok, "1") || !strcasecmp(ok, "yes"))
-        return OUTCOME_OK;
-    if (!strcasecmp(ok, "false") || !strcmp(ok, "0") || !strcasecmp(ok, "no"))
-        return OUTCOME_FAILED;
-    return OUTCOME_UNKNOWN;
-}
 
 /* The id part for an action name: lower-case ASCII letters and digits, every
  * run of other bytes one '_', none at either end, at most ACTION_KEY_MAX
@@ -340,33 +319,20 @@ static vitals_metric *other_count(vitals_plugin *p, struct action_state *s)
 static void on_action(vitals_plugin *p, struct action_state *s, const vitals_record *r)
 {
     const vitals_host_api *api = vitals_api(p);
-    double weight = window_weight(r->sample_rate), seconds = r->value / 1000.0;
-    const char *ok_tag = vitals_record_tag(r, "ok");
-    enum outcome outcome = parse_outcome(ok_tag);
-    if (outcome == OUTCOME_UNKNOWN && !s->warned_outcome) {
-        s->warned_outcome = true;
-        api->log(p, VITALS_LOG_WARN, "ok:%s is not true/false, 1/0 or yes/no: counted as a "
-                 "failure (logged once)", ok_tag);
-    }
-    bool ok = outcome == OUTCOME_OK;
-
-    api->metric_add(s->metric[ACTION_TOTAL], weight);
-    if (!ok)
-        api->metric_add(s->metric[ACTION_ERRORS], weight);
-    api->metric_observe(s->metric[ACTION_DURATION], seconds);
+    record_timing t = record_count_timing(p, r, &s->warned_outcome, s->metric[ACTION_TOTAL],
+                                          s->metric[ACTION_ERRORS], s->metric[ACTION_DURATION],
+                                          &s->recent);
 
     const char *name = vitals_record_tag(r, "name");
     struct action_name *n = find_name(p, s, name && *name ? name : "unnamed");
     if (n && n->count) {
-        api->metric_add(n->count, weight);
-        api->metric_observe(n->duration, seconds);
+        api->metric_add(n->count, t.weight);
+        api->metric_observe(n->duration, t.seconds);
     } else {
         vitals_metric *other = other_count(p, s);
         if (other)
-            api->metric_add(other, weight);
+            api->metric_add(other, t.weight);
     }
-
-    window_add(&s->recent, monotonic_seconds(), weight, ok ? weight : 0, seconds * weight);
 }
 
 /* Every record named "action" or "action.*" (the host's ingest thread). */
@@ -380,17 +346,15 @@ static void action_on_record(vitals_plugin *p, const vitals_record *r)
     } else if (!strcmp(r->name, "action") && r->type == VITALS_RECORD_TIMING) {
         on_action(p, s, r);
     } else if (!strcmp(r->name, "action.queue") && r->type == VITALS_RECORD_GAUGE) {
-        s->queue = r->delta ? s->queue + r->value : r->value;
-        api->metric_set(s->metric[ACTION_QUEUE], s->queue);
+        record_gauge(p, r, &s->queue, s->metric[ACTION_QUEUE]);
     } else if (!strcmp(r->name, "action.current") && r->type == VITALS_RECORD_SET) {
         bool none = !r->text || !*r->text || !strcmp(r->text, "-");
         api->metric_set_text(s->metric[ACTION_CURRENT], none ? NULL : r->text);
     } else if (!s->warned_record) {
-        static const char *const type[] = {"ms", "c", "g", "s"};
         s->warned_record = true;
         api->log(p, VITALS_LOG_WARN, "ignoring %s|%s: this plugin reads action|ms, "
                  "action.queue|g and action.current|s (logged once)", r->name,
-                 (unsigned)r->type < 4 ? type[r->type] : "?");
+                 record_type_name(r->type));
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -424,16 +388,10 @@ static int action_init(vitals_plugin *p)
                        ACTION_MAX_NAMES);
         return -1;
     }
-    if (!(s->window_seconds >= 1 && s->window_seconds <= WINDOW_MAX_SECONDS)) {
-        api->set_error(p, "window = %g is not within 1..%d seconds", s->window_seconds,
-                       WINDOW_MAX_SECONDS);
+    if (record_window_init(p, &s->recent, s->window_seconds) != 0)
         return -1;
-    }
-    unsigned seconds = (unsigned)s->window_seconds;
-    if (seconds < s->window_seconds)
-        seconds++; /* whole seconds, rounded up */
     s->names = calloc(s->top_names ? (size_t)s->top_names : 1, sizeof *s->names);
-    if (!s->names || !window_init(&s->recent, seconds)) {
+    if (!s->names) {
         action_release(s);
         api->set_error(p, "out of memory");
         return -1;
@@ -447,15 +405,10 @@ static int action_init(vitals_plugin *p)
     }
 
     pthread_mutex_lock(&s->lock);
-    for (int m = 0; m < ACTION_METRIC_COUNT; m++) {
-        s->metric[m] = api->metric_register(p, &action_metric_desc[m]);
-        if (!s->metric[m]) {
-            action_release(s); /* subscribed for good: `ready` stays false */
-            pthread_mutex_unlock(&s->lock);
-            api->set_error(p, "cannot register metric %s (the log says why)",
-                           action_metric_desc[m].id);
-            return -1;
-        }
+    if (record_register(p, action_metric_desc, ACTION_METRIC_COUNT, s->metric) != 0) {
+        action_release(s); /* subscribed for good: `ready` stays false */
+        pthread_mutex_unlock(&s->lock);
+        return -1;
     }
     api->metric_set(s->metric[ACTION_TOTAL], 0);
     api->metric_set(s->metric[ACTION_ERRORS], 0);
@@ -469,13 +422,7 @@ static void action_collect(vitals_plugin *p)
 {
     struct action_state *s = vitals_state(p);
     const vitals_host_api *api = vitals_api(p);
-    double now = monotonic_seconds();
-    pthread_mutex_lock(&s->lock);
-    window_totals t = window_sum(&s->recent, now);
-    double per_minute = window_per_minute(&s->recent, &t);
-    pthread_mutex_unlock(&s->lock);
-
-    api->metric_set(s->metric[ACTION_PER_MINUTE], per_minute);
+    window_totals t = record_collect_rate(p, &s->recent, &s->lock, s->metric[ACTION_PER_MINUTE]);
     double percent;
     if (window_success_percent(&t, &percent))
         api->metric_set(s->metric[ACTION_SUCCESS_RATE], percent);

@@ -23,19 +23,15 @@
  * sampler thread, possibly at the same moment; one mutex guards the state.
  * on_record() holds it throughout, so that a record arriving while init()
  * is still registering metrics, or after init() failed, waits and is then
- * ignored; collect() holds it to read the window.
+ * ignored; collect() holds it to read the window.  What it shares with
+ * action.c in reading records and the window is plugins/common/record.h.
  */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, strcasecmp under -std=c11 */
-#endif
-
 #include <vitals/plugin.h>
 
 #include <pthread.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
+#include "record.h"
 #include "window.h"
 
 /* The metrics, in the order the dashboard shows them. */
@@ -100,52 +96,7 @@ static const vitals_metric_desc event_metric_desc[EVENT_METRIC_COUNT] = {
         .has_min = true, .min = 0, .precision = 0, .priority = 54},
 };
 
-/* ---- helpers ------------------------------------------------------------ */
-
-static double monotonic_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-enum outcome { OUTCOME_OK, OUTCOME_FAILED, OUTCOME_UNKNOWN };
-
-/* The value of an `ok` tag; NULL (no tag) means it succeeded. */
-static enum outcome parse_outcome(const char *ok)
-{
-    if (!ok)
-        return OUTCOME_OK;
-    if (!strcasecmp(ok, "true") || !strcmp(ok, "1") || !strcasecmp(ok, "yes"))
-        return OUTCOME_OK;
-    if (!strcasecmp(ok, "false") || !strcmp(ok, "0") || !strcasecmp(ok, "no"))
-        return OUTCOME_FAILED;
-    return OUTCOME_UNKNOWN;
-}
-
 /* ---- records ------------------------------------------------------------ */
-
-/* event:<ms>|ms|#ok:<bool> */
-static void on_event(vitals_plugin *p, struct event_state *s, const vitals_record *r)
-{
-    const vitals_host_api *api = vitals_api(p);
-    double weight = window_weight(r->sample_rate), seconds = r->value / 1000.0;
-    const char *ok_tag = vitals_record_tag(r, "ok");
-    enum outcome outcome = parse_outcome(ok_tag);
-    if (outcome == OUTCOME_UNKNOWN && !s->warned_outcome) {
-        s->warned_outcome = true;
-        api->log(p, VITALS_LOG_WARN, "ok:%s is not true/false, 1/0 or yes/no: counted as a "
-                 "failure (logged once)", ok_tag);
-    }
-    bool ok = outcome == OUTCOME_OK;
-
-    api->metric_add(s->metric[EVENT_PROCESSED], weight);
-    if (!ok)
-        api->metric_add(s->metric[EVENT_FAILED], weight);
-    api->metric_observe(s->metric[EVENT_DURATION], seconds);
-
-    window_add(&s->recent, monotonic_seconds(), weight, ok ? weight : 0, seconds * weight);
-}
 
 /* Every record named "event" or "event.*" (the host's ingest thread). */
 static void event_on_record(vitals_plugin *p, const vitals_record *r)
@@ -156,19 +107,19 @@ static void event_on_record(vitals_plugin *p, const vitals_record *r)
     if (!s->ready) {
         /* init() has not finished, or failed */
     } else if (!strcmp(r->name, "event") && r->type == VITALS_RECORD_TIMING) {
-        on_event(p, s, r);
+        /* event:<ms>|ms|#ok:<bool> */
+        record_count_timing(p, r, &s->warned_outcome, s->metric[EVENT_PROCESSED],
+                            s->metric[EVENT_FAILED], s->metric[EVENT_DURATION], &s->recent);
     } else if (!strcmp(r->name, "event.queued") && r->type == VITALS_RECORD_COUNTER &&
                r->value >= 0) {
         api->metric_add(s->metric[EVENT_QUEUED], r->value * window_weight(r->sample_rate));
     } else if (!strcmp(r->name, "event.queue") && r->type == VITALS_RECORD_GAUGE) {
-        s->queue = r->delta ? s->queue + r->value : r->value;
-        api->metric_set(s->metric[EVENT_QUEUE], s->queue);
+        record_gauge(p, r, &s->queue, s->metric[EVENT_QUEUE]);
     } else if (!s->warned_record) {
-        static const char *const type[] = {"ms", "c", "g", "s"};
         s->warned_record = true;
         api->log(p, VITALS_LOG_WARN, "ignoring %s:%g|%s: this plugin reads event|ms, "
                  "event.queued|c (n >= 0) and event.queue|g (logged once)", r->name, r->value,
-                 (unsigned)r->type < 4 ? type[r->type] : "?");
+                 record_type_name(r->type));
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -186,18 +137,8 @@ static int event_init(vitals_plugin *p)
 {
     struct event_state *s = vitals_state(p);
     const vitals_host_api *api = vitals_api(p);
-    if (!(s->window_seconds >= 1 && s->window_seconds <= WINDOW_MAX_SECONDS)) {
-        api->set_error(p, "window = %g is not within 1..%d seconds", s->window_seconds,
-                       WINDOW_MAX_SECONDS);
+    if (record_window_init(p, &s->recent, s->window_seconds) != 0)
         return -1;
-    }
-    unsigned seconds = (unsigned)s->window_seconds;
-    if (seconds < s->window_seconds)
-        seconds++; /* whole seconds, rounded up */
-    if (!window_init(&s->recent, seconds)) {
-        api->set_error(p, "out of memory");
-        return -1;
-    }
     pthread_mutex_init(&s->lock, NULL);
     if (api->subscribe(p, "event", event_on_record) != 0) {
         pthread_mutex_destroy(&s->lock);
@@ -207,15 +148,10 @@ static int event_init(vitals_plugin *p)
     }
 
     pthread_mutex_lock(&s->lock);
-    for (int m = 0; m < EVENT_METRIC_COUNT; m++) {
-        s->metric[m] = api->metric_register(p, &event_metric_desc[m]);
-        if (!s->metric[m]) {
-            window_free(&s->recent); /* subscribed for good: `ready` stays false */
-            pthread_mutex_unlock(&s->lock);
-            api->set_error(p, "cannot register metric %s (the log says why)",
-                           event_metric_desc[m].id);
-            return -1;
-        }
+    if (record_register(p, event_metric_desc, EVENT_METRIC_COUNT, s->metric) != 0) {
+        window_free(&s->recent); /* subscribed for good: `ready` stays false */
+        pthread_mutex_unlock(&s->lock);
+        return -1;
     }
     api->metric_set(s->metric[EVENT_PROCESSED], 0);
     api->metric_set(s->metric[EVENT_QUEUED], 0);
@@ -229,12 +165,7 @@ static int event_init(vitals_plugin *p)
 static void event_collect(vitals_plugin *p)
 {
     struct event_state *s = vitals_state(p);
-    double now = monotonic_seconds();
-    pthread_mutex_lock(&s->lock);
-    window_totals t = window_sum(&s->recent, now);
-    double per_minute = window_per_minute(&s->recent, &t);
-    pthread_mutex_unlock(&s->lock);
-    vitals_api(p)->metric_set(s->metric[EVENT_PER_MINUTE], per_minute);
+    record_collect_rate(p, &s->recent, &s->lock, s->metric[EVENT_PER_MINUTE]);
 }
 
 /* The host stops ingest before it shuts plugins down. */

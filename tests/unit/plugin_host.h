@@ -1,15 +1,20 @@
 /*
- * plugin_host.h — the test harness shared by test_loader.c and
- * test_system_plugin.c: a stand-in for the daemon that loads a plugins
- * directory through the real loader (core/loader.c) into a fresh registry,
- * with the default config or an ini text written to a temporary vitals.ini,
- * ticks it and looks values up in the latest frame.
+ * plugin_host.h — the test harness shared by test_loader.c,
+ * test_system_plugin.c, test_action_plugin.c and test_event_plugin.c: a
+ * stand-in for the daemon that loads a plugins directory through the real
+ * loader (core/loader.c) into a fresh registry, with the default config or
+ * an ini text written to a temporary vitals.ini, feeds it StatsD lines,
+ * ticks it and looks values up in the latest frame.  One bundled plugin can
+ * be copied alone from the build tree into a directory of its own and
+ * loaded from there.
  *
  * Failures are check assertions, so these functions belong in check tests
  * (and, for the directory functions, in an unchecked fixture).
  */
 #ifndef VITALS_TESTS_PLUGIN_HOST_H
 #define VITALS_TESTS_PLUGIN_HOST_H
+
+#include <stdbool.h>
 
 #include "loader.h"
 
@@ -60,5 +65,46 @@ double plugin_host_number(const plugin_host *h, const char *id);
 /* Like plugin_host_value(), and asserts that the value is text, which
  * h->frame owns. */
 const char *plugin_host_text(const plugin_host *h, const char *id);
+
+/* Like plugin_host_value(), and asserts that the value is a histogram's
+ * window summary. */
+vitals_hist_summary plugin_host_summary(const plugin_host *h, const char *id);
+
+/* True when metric `id` has no value (a gap) in the latest frame; asserts
+ * what plugin_host_value() asserts. */
+bool plugin_host_is_gap(const plugin_host *h, const char *id);
+
+/* The descriptor of metric `id`, which lives as long as h->reg; asserts that
+ * `id` is registered. */
+const vitals_metric_desc *plugin_host_desc(const plugin_host *h, const char *id);
+
+/* Sends `lines` with plugin_host_send() and asserts that the parser
+ * delivered `records` records. */
+void plugin_host_send_lines(plugin_host *h, const char *lines, size_t records);
+
+/* Waits, if need be, until the first half of a second of CLOCK_MONOTONIC
+ * (the plugins' clock), so that what a test sends and the tick after it
+ * fall in the same whole second, even with a 1-second window. */
+void plugin_host_wait_for_start_of_second(void);
+
+/* Makes plugin_host_make_dir(name)'s directory, and a second one,
+ * vitals-test-NAME-so-XXXXXX, holding only a copy of NAME.so from the build
+ * tree (VITALS_BUILD_PLUGINS_DIR; the loader takes regular files only), so
+ * that other plugins neither slow nor disturb it.  Asserts that both were
+ * made.  For an unchecked fixture's setup; plugin_host_remove_plugin_dir()
+ * undoes it. */
+void plugin_host_make_plugin_dir(const char *name);
+
+/* Removes the copy, its directory and plugin_host_make_dir()'s, and forgets
+ * them.  Fits tcase_add_unchecked_fixture() as teardown. */
+void plugin_host_remove_plugin_dir(void);
+
+/* The directory plugin_host_make_plugin_dir() made (NULL before it), for
+ * plugin_host_load() of a plugin that may fail. */
+const char *plugin_host_plugin_dir(void);
+
+/* Fills `h` like plugin_host_load() from plugin_host_plugin_dir(), and
+ * asserts that the copied plugin loaded and runs. */
+void plugin_host_load_plugin(plugin_host *h, const char *ini_text);
 
 #endif

@@ -12,54 +12,16 @@
  */
 #include <check.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "plugin_host.h"
 #include "run_suite.h"
 
-static char *plugin_dir, *plugin_copy;
-
 /* Copies action.so from the build tree into a directory of its own. */
 static void setup(void)
 {
-    plugin_host_make_dir("action");
-    plugin_dir = g_build_filename(g_get_tmp_dir(), "vitals-test-action-so-XXXXXX", NULL);
-    ck_assert_ptr_nonnull(g_mkdtemp(plugin_dir));
-    char *built = g_build_filename(VITALS_BUILD_PLUGINS_DIR, "action.so", NULL);
-    char *bytes = NULL;
-    gsize len = 0;
-    ck_assert_msg(g_file_get_contents(built, &bytes, &len, NULL), "no %s", built);
-    plugin_copy = g_build_filename(plugin_dir, "action.so", NULL);
-    ck_assert(g_file_set_contents(plugin_copy, bytes, (gssize)len, NULL));
-    g_free(bytes);
-    g_free(built);
-}
-
-static void teardown(void)
-{
-    g_remove(plugin_copy);
-    g_rmdir(plugin_dir);
-    g_free(plugin_copy);
-    g_free(plugin_dir);
-    plugin_host_remove_dir();
-}
-
-/* Loads the action plugin with `ini_text` as vitals.ini (NULL: defaults)
- * and asserts that it runs. */
-static void load_action(plugin_host *h, const char *ini_text)
-{
-    plugin_host_load(h, plugin_dir, ini_text);
-    const vitals_loaded_plugin *lp = vitals_plugins_find(h->plugins, "action");
-    ck_assert_msg(lp != NULL, "no action.so in %s", plugin_dir);
-    ck_assert_msg(lp->status == VITALS_PLUGIN_RUNNING, "action: %s", lp->error);
-}
-
-static bool is_gap(const plugin_host *h, const char *id)
-{
-    return plugin_host_value(h, id)->type == VITALS_VALUE_NONE;
+    plugin_host_make_plugin_dir("action");
 }
 
 static bool is_registered(const plugin_host *h, const char *id)
@@ -67,73 +29,37 @@ static bool is_registered(const plugin_host *h, const char *id)
     return vitals_registry_find(h->reg, id) >= 0;
 }
 
-/* The window summary of a histogram in the latest frame. */
-static vitals_hist_summary summary(const plugin_host *h, const char *id)
-{
-    const vitals_value *v = plugin_host_value(h, id);
-    ck_assert_msg(v->type == VITALS_VALUE_SUMMARY, "%s has no summary", id);
-    return v->summary;
-}
-
-/* The descriptor of metric `id`, which lives as long as h->reg. */
-static const vitals_metric_desc *desc_of(const plugin_host *h, const char *id)
-{
-    int index = vitals_registry_find(h->reg, id);
-    ck_assert_msg(index >= 0, "metric %s is not registered", id);
-    vitals_desc_set *set = vitals_registry_descriptors(h->reg);
-    const vitals_metric_desc *desc = &set->items[index]->desc;
-    vitals_desc_set_unref(set);
-    return desc;
-}
-
-/* Sends `lines` and asserts that the parser delivered `records` records. */
-static void send_lines(plugin_host *h, const char *lines, size_t records)
-{
-    ck_assert_uint_eq(plugin_host_send(h, lines), records);
-}
-
 /* Sends the same line n times. */
 static void send_n(plugin_host *h, const char *line, int n)
 {
     for (int i = 0; i < n; i++)
-        send_lines(h, line, 1);
-}
-
-/* Waits, if need be, until the first half of a second of CLOCK_MONOTONIC
- * (the plugin's clock), so that what a test sends and the tick after it
- * fall in the same whole second, even with a 1-second window. */
-static void wait_for_start_of_second(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_nsec > 500000000L)
-        g_usleep((gulong)((1000000000L - now.tv_nsec) / 1000 + 1000));
+        plugin_host_send_lines(h, line, 1);
 }
 
 START_TEST(test_descriptors)
 {
     plugin_host h;
-    load_action(&h, NULL);
-    const vitals_metric_desc *d = desc_of(&h, "action.per_minute");
+    plugin_host_load_plugin(&h, NULL);
+    const vitals_metric_desc *d = plugin_host_desc(&h, "action.per_minute");
     ck_assert_str_eq(d->unit, "per_minute");
     ck_assert_str_eq(d->chart, "action.rate");
     ck_assert(d->card && d->axis == VITALS_AXIS_LEFT && d->priority == 40);
-    d = desc_of(&h, "action.duration");
+    d = plugin_host_desc(&h, "action.duration");
     ck_assert(d->kind == VITALS_HISTOGRAM && d->axis == VITALS_AXIS_RIGHT);
     ck_assert_str_eq(d->chart, "action.rate");
     ck_assert_str_eq(d->unit, "seconds");
-    d = desc_of(&h, "action.success_rate");
+    d = plugin_host_desc(&h, "action.success_rate");
     ck_assert(d->card && d->lower_is_worse && d->warn == 95 && d->crit == 80);
     ck_assert(d->has_warn && d->has_crit && d->priority == 41);
-    d = desc_of(&h, "action.errors");
+    d = plugin_host_desc(&h, "action.errors");
     ck_assert(d->kind == VITALS_COUNTER && d->card && d->style == VITALS_AREA);
     ck_assert_str_eq(d->chart, "errors");
-    d = desc_of(&h, "action.queue");
+    d = plugin_host_desc(&h, "action.queue");
     ck_assert(d->kind == VITALS_GAUGE && d->card && d->style == VITALS_BAR && d->priority == 43);
     ck_assert_str_eq(d->chart, "queues");
-    d = desc_of(&h, "action.current");
+    d = plugin_host_desc(&h, "action.current");
     ck_assert(d->kind == VITALS_TEXT && d->card && d->priority == 45);
-    ck_assert(desc_of(&h, "action.total")->kind == VITALS_COUNTER);
+    ck_assert(plugin_host_desc(&h, "action.total")->kind == VITALS_COUNTER);
     plugin_host_free(&h);
 }
 END_TEST
@@ -141,40 +67,40 @@ END_TEST
 START_TEST(test_counts_rates_and_success)
 {
     plugin_host h;
-    load_action(&h, NULL);
+    plugin_host_load_plugin(&h, NULL);
     plugin_host_tick(&h);
     /* nothing yet: zero counts, no success rate, no queue, no action */
     ck_assert_double_eq(plugin_host_number(&h, "action.total"), 0);
     ck_assert_double_eq(plugin_host_number(&h, "action.errors"), 0);
     ck_assert_double_eq(plugin_host_number(&h, "action.per_minute"), 0);
-    ck_assert(is_gap(&h, "action.success_rate"));
-    ck_assert(is_gap(&h, "action.queue"));
-    ck_assert(is_gap(&h, "action.current"));
-    ck_assert_double_eq(summary(&h, "action.duration").count, 0);
+    ck_assert(plugin_host_is_gap(&h, "action.success_rate"));
+    ck_assert(plugin_host_is_gap(&h, "action.queue"));
+    ck_assert(plugin_host_is_gap(&h, "action.current"));
+    ck_assert_double_eq(plugin_host_summary(&h, "action.duration").count, 0);
 
     send_n(&h, "action:100|ms|#name:checkout,ok:true", 8);
-    send_lines(&h, "action:100|ms|#name:checkout,ok:false\naction:100|ms|#ok:false,name:checkout\n", 2);
+    plugin_host_send_lines(&h, "action:100|ms|#name:checkout,ok:false\naction:100|ms|#ok:false,name:checkout\n", 2);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.total"), 10);
     ck_assert_double_eq(plugin_host_number(&h, "action.errors"), 2);
     ck_assert_double_eq(plugin_host_number(&h, "action.success_rate"), 80);
     ck_assert_double_eq(plugin_host_number(&h, "action.per_minute"), 10);
-    vitals_hist_summary d = summary(&h, "action.duration");
+    vitals_hist_summary d = plugin_host_summary(&h, "action.duration");
     ck_assert_double_eq(d.count, 10);
     ck_assert_double_eq_tol(d.mean, 0.1, 1e-12);
     ck_assert_double_eq(d.p50, 0.1);
     ck_assert_double_eq(d.p95, 0.1);
     ck_assert_double_eq(d.p99, 0.1);
     ck_assert_double_eq(plugin_host_number(&h, "action.by_name.checkout.count"), 10);
-    ck_assert_double_eq(summary(&h, "action.by_name.checkout.duration").p50, 0.1);
+    ck_assert_double_eq(plugin_host_summary(&h, "action.by_name.checkout.duration").p50, 0.1);
 
     /* an action without the ok tag succeeded */
-    send_lines(&h, "action:300|ms|#name:checkout", 1);
+    plugin_host_send_lines(&h, "action:300|ms|#name:checkout", 1);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.total"), 11);
     ck_assert_double_eq(plugin_host_number(&h, "action.errors"), 2);
     ck_assert_double_eq_tol(plugin_host_number(&h, "action.success_rate"), 900.0 / 11, 1e-9);
-    ck_assert_double_eq(summary(&h, "action.duration").p99, 0.3);
+    ck_assert_double_eq(plugin_host_summary(&h, "action.duration").p99, 0.3);
     plugin_host_free(&h);
 }
 END_TEST
@@ -182,9 +108,9 @@ END_TEST
 START_TEST(test_sample_rates)
 {
     plugin_host h;
-    load_action(&h, NULL);
-    send_lines(&h, "action:50|ms|@0.1|#name:poll,ok:true", 1);   /* stands for 10 */
-    send_lines(&h, "action:150|ms|@0.5|#name:poll,ok:false", 1); /* stands for 2  */
+    plugin_host_load_plugin(&h, NULL);
+    plugin_host_send_lines(&h, "action:50|ms|@0.1|#name:poll,ok:true", 1);   /* stands for 10 */
+    plugin_host_send_lines(&h, "action:150|ms|@0.5|#name:poll,ok:false", 1); /* stands for 2  */
     plugin_host_tick(&h);
     ck_assert_double_eq_tol(plugin_host_number(&h, "action.total"), 12, 1e-9);
     ck_assert_double_eq_tol(plugin_host_number(&h, "action.errors"), 2, 1e-9);
@@ -192,7 +118,7 @@ START_TEST(test_sample_rates)
     ck_assert_double_eq_tol(plugin_host_number(&h, "action.success_rate"), 1000.0 / 12, 1e-9);
     ck_assert_double_eq_tol(plugin_host_number(&h, "action.by_name.poll.count"), 12, 1e-9);
     /* two lines, two observations of the durations themselves */
-    vitals_hist_summary d = summary(&h, "action.duration");
+    vitals_hist_summary d = plugin_host_summary(&h, "action.duration");
     ck_assert_double_eq(d.count, 2);
     ck_assert_double_eq_tol(d.mean, 0.1, 1e-12);
     plugin_host_free(&h);
@@ -202,9 +128,9 @@ END_TEST
 START_TEST(test_window_expires)
 {
     plugin_host h;
-    load_action(&h, "[plugin:action]\nwindow = 1\n");
-    wait_for_start_of_second();
-    send_lines(&h, "action:10|ms|#ok:true\naction:10|ms|#ok:true\naction:10|ms|#ok:true\n"
+    plugin_host_load_plugin(&h, "[plugin:action]\nwindow = 1\n");
+    plugin_host_wait_for_start_of_second();
+    plugin_host_send_lines(&h, "action:10|ms|#ok:true\naction:10|ms|#ok:true\naction:10|ms|#ok:true\n"
              "action:10|ms|#ok:false\n", 4);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.success_rate"), 75);
@@ -212,7 +138,7 @@ START_TEST(test_window_expires)
 
     g_usleep(1100 * 1000); /* the next whole second: the window is empty */
     plugin_host_tick(&h);
-    ck_assert(is_gap(&h, "action.success_rate"));
+    ck_assert(plugin_host_is_gap(&h, "action.success_rate"));
     ck_assert_double_eq(plugin_host_number(&h, "action.per_minute"), 0);
     ck_assert_double_eq(plugin_host_number(&h, "action.total"), 4); /* totals stay */
     ck_assert_double_eq(plugin_host_number(&h, "action.errors"), 1);
@@ -223,7 +149,7 @@ END_TEST
 START_TEST(test_fractional_window_rounds_up)
 {
     plugin_host h;
-    load_action(&h, "[plugin:action]\nwindow = 2.5\n"); /* 3 whole seconds */
+    plugin_host_load_plugin(&h, "[plugin:action]\nwindow = 2.5\n"); /* 3 whole seconds */
     send_n(&h, "action:1|ms", 2);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.per_minute"), 40); /* 2 * 60 / 3 */
@@ -234,17 +160,17 @@ END_TEST
 START_TEST(test_queue_gauge_and_deltas)
 {
     plugin_host h;
-    load_action(&h, NULL);
-    send_lines(&h, "action.queue:+2|g", 1); /* a change before any depth: from 0 */
+    plugin_host_load_plugin(&h, NULL);
+    plugin_host_send_lines(&h, "action.queue:+2|g", 1); /* a change before any depth: from 0 */
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.queue"), 2);
-    send_lines(&h, "action.queue:5|g", 1);
+    plugin_host_send_lines(&h, "action.queue:5|g", 1);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.queue"), 5);
-    send_lines(&h, "action.queue:+3|g\naction.queue:-1|g\n", 2);
+    plugin_host_send_lines(&h, "action.queue:+3|g\naction.queue:-1|g\n", 2);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.queue"), 7);
-    send_lines(&h, "action.queue:0|g", 1);
+    plugin_host_send_lines(&h, "action.queue:0|g", 1);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.queue"), 0);
     plugin_host_tick(&h); /* a depth stays until the next report */
@@ -257,16 +183,16 @@ END_TEST
 START_TEST(test_current_action)
 {
     plugin_host h;
-    load_action(&h, NULL);
-    send_lines(&h, "action.current:sync_inbox|s", 1);
+    plugin_host_load_plugin(&h, NULL);
+    plugin_host_send_lines(&h, "action.current:sync_inbox|s", 1);
     plugin_host_tick(&h);
     ck_assert_str_eq(plugin_host_text(&h, "action.current"), "sync_inbox");
     plugin_host_tick(&h); /* it stays */
     ck_assert_str_eq(plugin_host_text(&h, "action.current"), "sync_inbox");
-    send_lines(&h, "action.current:-|s", 1);
+    plugin_host_send_lines(&h, "action.current:-|s", 1);
     plugin_host_tick(&h);
-    ck_assert(is_gap(&h, "action.current"));
-    send_lines(&h, "action.current:Checkout 2|s", 1);
+    ck_assert(plugin_host_is_gap(&h, "action.current"));
+    plugin_host_send_lines(&h, "action.current:Checkout 2|s", 1);
     plugin_host_tick(&h);
     ck_assert_str_eq(plugin_host_text(&h, "action.current"), "Checkout 2");
     plugin_host_free(&h);
@@ -276,22 +202,22 @@ END_TEST
 START_TEST(test_names_capped_at_top_names)
 {
     plugin_host h;
-    load_action(&h, "[plugin:action]\ntop_names = 2\n");
+    plugin_host_load_plugin(&h, "[plugin:action]\ntop_names = 2\n");
     ck_assert(!is_registered(&h, "action.by_name.other.count"));
     send_n(&h, "action:20|ms|#name:Check-Out", 3);
     ck_assert(is_registered(&h, "action.by_name.check_out.count")); /* at once */
     ck_assert(is_registered(&h, "action.by_name.check_out.duration"));
-    ck_assert_str_eq(desc_of(&h, "action.by_name.check_out.count")->title, "Check-Out");
-    ck_assert_str_eq(desc_of(&h, "action.by_name.check_out.count")->chart, "action.by_name");
-    send_lines(&h, "action:40|ms|#name:login", 1);
+    ck_assert_str_eq(plugin_host_desc(&h, "action.by_name.check_out.count")->title, "Check-Out");
+    ck_assert_str_eq(plugin_host_desc(&h, "action.by_name.check_out.count")->chart, "action.by_name");
+    plugin_host_send_lines(&h, "action:40|ms|#name:login", 1);
     ck_assert(!is_registered(&h, "action.by_name.other.count"));
     send_n(&h, "action:60|ms|#name:search", 2);
-    send_lines(&h, "action:60|ms|@0.5|#name:upload", 1);
-    send_lines(&h, "action:60|ms|#name:login", 1);
+    plugin_host_send_lines(&h, "action:60|ms|@0.5|#name:upload", 1);
+    plugin_host_send_lines(&h, "action:60|ms|#name:login", 1);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.by_name.check_out.count"), 3);
-    ck_assert_double_eq(summary(&h, "action.by_name.check_out.duration").count, 3);
-    ck_assert_double_eq(summary(&h, "action.by_name.check_out.duration").p50, 0.02);
+    ck_assert_double_eq(plugin_host_summary(&h, "action.by_name.check_out.duration").count, 3);
+    ck_assert_double_eq(plugin_host_summary(&h, "action.by_name.check_out.duration").p50, 0.02);
     ck_assert_double_eq(plugin_host_number(&h, "action.by_name.login.count"), 2);
     ck_assert_double_eq(plugin_host_number(&h, "action.by_name.other.count"), 4);
     ck_assert(!is_registered(&h, "action.by_name.search.count"));
@@ -304,8 +230,8 @@ END_TEST
 START_TEST(test_name_ids_are_sanitised_and_unique)
 {
     plugin_host h;
-    load_action(&h, "[plugin:action]\ntop_names = 5\n");
-    send_lines(&h, "action:1|ms|#name:a-b\naction:1|ms|#name:a_b\naction:1|ms|#name:Other\n"
+    plugin_host_load_plugin(&h, "[plugin:action]\ntop_names = 5\n");
+    plugin_host_send_lines(&h, "action:1|ms|#name:a-b\naction:1|ms|#name:a_b\naction:1|ms|#name:Other\n"
              "action:1|ms\naction:1|ms|#name:--\naction:1|ms|#name:sixth\n", 6);
     plugin_host_tick(&h);
     static const char *const ids[] = {
@@ -314,9 +240,9 @@ START_TEST(test_name_ids_are_sanitised_and_unique)
         "action.by_name.other.count"};
     for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
         ck_assert_double_eq(plugin_host_number(&h, ids[i]), 1);
-    ck_assert_str_eq(desc_of(&h, "action.by_name.a_b_2.count")->title, "a_b");
-    ck_assert_str_eq(desc_of(&h, "action.by_name.other_2.count")->title, "Other");
-    ck_assert_str_eq(desc_of(&h, "action.by_name.unnamed_2.count")->title, "--");
+    ck_assert_str_eq(plugin_host_desc(&h, "action.by_name.a_b_2.count")->title, "a_b");
+    ck_assert_str_eq(plugin_host_desc(&h, "action.by_name.other_2.count")->title, "Other");
+    ck_assert_str_eq(plugin_host_desc(&h, "action.by_name.unnamed_2.count")->title, "--");
     plugin_host_free(&h);
 }
 END_TEST
@@ -324,11 +250,11 @@ END_TEST
 START_TEST(test_outcomes_and_unread_records)
 {
     plugin_host h;
-    load_action(&h, NULL);
+    plugin_host_load_plugin(&h, NULL);
     /* ok:maybe and a bare "ok" are neither true nor false: failures */
-    send_lines(&h, "action:5|ms|#ok:maybe\naction:5|ms|#ok\n", 2);
-    send_lines(&h, "action:5|ms|#ok:YES\naction:5|ms|#ok:1\naction:5|ms|#ok:True\n", 3);
-    send_lines(&h, "action:5|ms|#ok:No\naction:5|ms|#ok:0\naction:5|ms|#ok:FALSE\n", 3);
+    plugin_host_send_lines(&h, "action:5|ms|#ok:maybe\naction:5|ms|#ok\n", 2);
+    plugin_host_send_lines(&h, "action:5|ms|#ok:YES\naction:5|ms|#ok:1\naction:5|ms|#ok:True\n", 3);
+    plugin_host_send_lines(&h, "action:5|ms|#ok:No\naction:5|ms|#ok:0\naction:5|ms|#ok:FALSE\n", 3);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.total"), 8);
     ck_assert_double_eq(plugin_host_number(&h, "action.errors"), 5);
@@ -336,14 +262,14 @@ START_TEST(test_outcomes_and_unread_records)
 
     /* records it does not read change nothing; a malformed line is refused
      * by the parser and the rest of the datagram still counts */
-    send_lines(&h, "action:1|c\naction.queue:1|c\naction.current:3|g\naction.other:1|ms\n", 4);
-    send_lines(&h, "action:5|ms\naction:abc|ms\naction:5|ms\n", 2);
+    plugin_host_send_lines(&h, "action:1|c\naction.queue:1|c\naction.current:3|g\naction.other:1|ms\n", 4);
+    plugin_host_send_lines(&h, "action:5|ms\naction:abc|ms\naction:5|ms\n", 2);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.total"), 10);
-    ck_assert(is_gap(&h, "action.queue"));
-    ck_assert(is_gap(&h, "action.current"));
+    ck_assert(plugin_host_is_gap(&h, "action.queue"));
+    ck_assert(plugin_host_is_gap(&h, "action.current"));
     /* other subscriptions' names are not ours */
-    send_lines(&h, "actions:5|ms\nevent:5|ms\n", 2);
+    plugin_host_send_lines(&h, "actions:5|ms\nevent:5|ms\n", 2);
     plugin_host_tick(&h);
     ck_assert_double_eq(plugin_host_number(&h, "action.total"), 10);
     plugin_host_free(&h);
@@ -367,7 +293,7 @@ static gpointer ingest_thread(gpointer data)
 START_TEST(test_records_and_ticks_at_once)
 {
     plugin_host h;
-    load_action(&h, "[plugin:action]\ntop_names = 3\n");
+    plugin_host_load_plugin(&h, "[plugin:action]\ntop_names = 3\n");
     GThread *sender = g_thread_new("ingest", ingest_thread, &h);
     for (int i = 0; i < 200; i++)
         plugin_host_tick(&h);
@@ -396,7 +322,7 @@ START_TEST(test_invalid_config_fails_init)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         plugin_host h;
-        plugin_host_load(&h, plugin_dir, cases[i].ini);
+        plugin_host_load(&h, plugin_host_plugin_dir(), cases[i].ini);
         const vitals_loaded_plugin *lp = vitals_plugins_find(h.plugins, "action");
         ck_assert_ptr_nonnull(lp);
         ck_assert_msg(lp->status == VITALS_PLUGIN_FAILED, "%s loaded", cases[i].ini);
@@ -413,7 +339,7 @@ int main(void)
 {
     Suite *s = suite_create("action_plugin");
     TCase *tc = tcase_create("action_plugin");
-    tcase_add_unchecked_fixture(tc, setup, teardown);
+    tcase_add_unchecked_fixture(tc, setup, plugin_host_remove_plugin_dir);
     tcase_add_test(tc, test_descriptors);
     tcase_add_test(tc, test_counts_rates_and_success);
     tcase_add_test(tc, test_sample_rates);
