@@ -20,6 +20,7 @@
 #include "assets.h"
 #include "ingest_json.h"
 #include "log.h"
+#include "net.h"
 #include "prometheus.h"
 #include "registry_json.h"
 #include "ws_codec.h"
@@ -207,23 +208,25 @@ static void release_upgraded(void *arg)
     MHD_upgrade_action(arg, MHD_UPGRADE_ACTION_CLOSE);
 }
 
+/* The client's "host:port", for logs. */
+static void peer_name(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *addr = info ? info->client_addr : NULL;
+    socklen_t len = addr && addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                        : sizeof(struct sockaddr_in);
+    vitals_net_name(addr, len, out, size);
+}
+
 /* Called by MHD once the 101 is on the wire: the socket goes to the hub. */
 static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
                         size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
     (void)req_cls;
     vitals_http *http = cls;
-    char peer[INET6_ADDRSTRLEN + 8] = "?";
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (info && info->client_addr) {
-        char host[INET6_ADDRSTRLEN] = "", serv[8] = "";
-        socklen_t len = info->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                                 : sizeof(struct sockaddr_in);
-        if (getnameinfo(info->client_addr, len, host, sizeof host, serv, sizeof serv,
-                        NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-            g_snprintf(peer, sizeof peer, "%s:%s", host, serv);
-    }
+    char peer[INET6_ADDRSTRLEN + 8];
+    peer_name(conn, peer, sizeof peer);
     vitals_hub_adopt(http->opt.hub, sock, release_upgraded, urh, extra_in, extra_in_size, peer);
 }
 
@@ -279,30 +282,15 @@ typedef struct request {
     gboolean too_big;
 } request;
 
-/* A name for the sender, for the ingest log. */
-static void peer_name(struct MHD_Connection *conn, const char *prefix, char *out, size_t size)
-{
-    g_snprintf(out, size, "%s ?", prefix);
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!info || !info->client_addr)
-        return;
-    char host[INET6_ADDRSTRLEN] = "", serv[8] = "";
-    socklen_t len = info->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                             : sizeof(struct sockaddr_in);
-    if (getnameinfo(info->client_addr, len, host, sizeof host, serv, sizeof serv,
-                    NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-        g_snprintf(out, size, "%s %s:%s", prefix, host, serv);
-}
-
 static enum MHD_Result route_ingest(vitals_http *http, struct MHD_Connection *conn, request *req)
 {
     if (!http->opt.ingest)
         return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "ingest is turned off in [ingest]", NULL);
     if (req->too_big)
         return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than 1 MiB", NULL);
-    char source[INET6_ADDRSTRLEN + 16];
-    peer_name(conn, "http", source, sizeof source);
+    char peer[INET6_ADDRSTRLEN + 8], source[INET6_ADDRSTRLEN + 16];
+    peer_name(conn, peer, sizeof peer);
+    g_snprintf(source, sizeof source, "http %s", peer);
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     char *body = (char *)(req->body ? req->body->data : NULL);
     size_t len = req->body ? req->body->len : 0;
@@ -426,48 +414,21 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
 
 static int listen_on(const char *host, int port, GError **error)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    char service[8];
-    g_snprintf(service, sizeof service, "%d", port);
-    int rc = getaddrinfo(host, service, &hints, &res);
-    if (rc != 0) {
-        g_set_error(error, VITALS_HTTP_ERROR, VITALS_HTTP_ERROR_ADDRESS,
-                    "cannot resolve listen address '%s': %s", host, gai_strerror(rc));
-        return -1;
-    }
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
+    int gai_error = 0;
+    int fd = vitals_net_bind(host, port, SOCK_STREAM, &gai_error);
     if (fd >= 0)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
-        int err = errno;
-        if (err == EADDRINUSE)
-            g_set_error(error, VITALS_HTTP_ERROR, VITALS_HTTP_ERROR_IN_USE,
-                        "port %d on %s is already in use (is another vitals running? choose "
-                        "another with --port)", port, host);
-        else
-            g_set_error(error, VITALS_HTTP_ERROR, VITALS_HTTP_ERROR_BIND,
-                        "cannot listen on %s port %d: %s", host, port, g_strerror(err));
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(res);
-        return -1;
-    }
-    freeaddrinfo(res);
-    return fd;
-}
-
-static uint16_t bound_port(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-        return 0;
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        return fd;
+    if (gai_error)
+        g_set_error(error, VITALS_HTTP_ERROR, VITALS_HTTP_ERROR_ADDRESS,
+                    "cannot resolve listen address '%s': %s", host, gai_strerror(gai_error));
+    else if (errno == EADDRINUSE)
+        g_set_error(error, VITALS_HTTP_ERROR, VITALS_HTTP_ERROR_IN_USE,
+                    "port %d on %s is already in use (is another vitals running? choose "
+                    "another with --port)", port, host);
+    else
+        g_set_error(error, VITALS_HTTP_ERROR, VITALS_HTTP_ERROR_BIND,
+                    "cannot listen on %s port %d: %s", host, port, g_strerror(errno));
+    return -1;
 }
 
 vitals_http *vitals_http_start(const vitals_http_options *options, GError **error)
@@ -477,7 +438,7 @@ vitals_http *vitals_http_start(const vitals_http_options *options, GError **erro
         return NULL;
     vitals_http *http = g_new0(vitals_http, 1);
     http->opt = *options;
-    http->port = bound_port(fd);
+    http->port = vitals_net_port(fd);
     http->started = g_get_monotonic_time();
     gboolean v6 = strchr(options->listen, ':') != NULL;
     http->url = g_strdup_printf("http://%s%s%s:%u/", v6 ? "[" : "", options->listen, v6 ? "]" : "",

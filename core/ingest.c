@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "net.h"
 #include "statsd.h"
 
 #define UDP_BATCH 32           /* datagrams per recvmmsg */
@@ -131,12 +132,9 @@ typedef struct parse_ctx {
 static const char *source_of(parse_ctx *ctx)
 {
     if (!ctx->source) {
-        char host[INET6_ADDRSTRLEN] = "", serv[8] = "";
-        if (getnameinfo(ctx->peer, ctx->peer_len, host, sizeof host, serv, sizeof serv,
-                        NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-            g_snprintf(ctx->name, sizeof ctx->name, "udp %s:%s", host, serv);
-        else
-            g_strlcpy(ctx->name, "udp ?", sizeof ctx->name);
+        char peer[INET6_ADDRSTRLEN + 8];
+        vitals_net_name(ctx->peer, ctx->peer_len, peer, sizeof peer);
+        g_snprintf(ctx->name, sizeof ctx->name, "udp %s", peer);
         ctx->source = ctx->name;
     }
     return ctx->source;
@@ -244,30 +242,20 @@ static gpointer udp_thread(gpointer data)
 vitals_ingest_udp *vitals_ingest_udp_start(const char *listen, int port, vitals_ingest_sink *sink,
                                            GError **error)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    char service[8];
-    g_snprintf(service, sizeof service, "%d", port);
-    int rc = getaddrinfo(listen, service, &hints, &res);
-    if (rc != 0) {
-        g_set_error(error, G_IO_CHANNEL_ERROR, G_IO_CHANNEL_ERROR_FAILED,
-                    "cannot resolve ingest address '%s': %s", listen, gai_strerror(rc));
+    int gai_error = 0;
+    int fd = vitals_net_bind(listen, port, SOCK_DGRAM, &gai_error);
+    if (fd < 0) {
+        if (gai_error)
+            g_set_error(error, G_IO_CHANNEL_ERROR, G_IO_CHANNEL_ERROR_FAILED,
+                        "cannot resolve ingest address '%s': %s", listen, gai_strerror(gai_error));
+        else if (errno == EADDRINUSE)
+            g_set_error(error, G_IO_CHANNEL_ERROR, G_IO_CHANNEL_ERROR_FAILED,
+                        "UDP port %d on %s is already in use (set another in [ingest] port)", port, listen);
+        else
+            g_set_error(error, G_IO_CHANNEL_ERROR, G_IO_CHANNEL_ERROR_FAILED,
+                        "cannot bind UDP %s port %d: %s", listen, port, g_strerror(errno));
         return NULL;
     }
-    int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-        int err = errno;
-        g_set_error(error, G_IO_CHANNEL_ERROR, G_IO_CHANNEL_ERROR_FAILED,
-                    err == EADDRINUSE ? "UDP port %d on %s is already in use (set another in [ingest] port)"
-                                      : "cannot bind UDP %2$s port %1$d: %3$s",
-                    port, listen, g_strerror(err));
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(res);
-        return NULL;
-    }
-    freeaddrinfo(res);
     /* A deep receive queue absorbs bursts while the thread parses. */
     int rcvbuf = 4 * 1024 * 1024;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
@@ -276,11 +264,7 @@ vitals_ingest_udp *vitals_ingest_udp_start(const char *listen, int port, vitals_
     udp->sink = sink;
     udp->fd = fd;
     udp->stop_fd = eventfd(0, EFD_CLOEXEC);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-        udp->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                  : ((struct sockaddr_in *)&ss)->sin_port);
+    udp->port = vitals_net_port(fd);
     udp->buffers = g_malloc((size_t)UDP_BATCH * UDP_MAX_DATAGRAM);
     udp->thread = g_thread_try_new("vitals-ingest", udp_thread, udp, error);
     if (!udp->thread || udp->stop_fd < 0) {
