@@ -6,10 +6,11 @@
  *
  *   /proc/stat         machine CPU use, from the change since the last tick
  *   /proc/meminfo      machine memory in use (MemTotal - MemAvailable)
- *   /proc/PID/stat     of every process: its parent, to count the watched
- *                      process's descendants; of the watched process also
- *                      its name, CPU time and threads
- *   /proc/PID/statm    the watched process's resident memory
+ *   /proc/PID/stat     the watched process's name, CPU time and threads
+ *   /proc/PID/statm    its resident memory
+ *   /proc/PID/task/TID/children
+ *                      its descendants, from it down (every process's
+ *                      /proc/PID/stat where the kernel lacks these files)
  *
  * The watched process is the vitals host itself unless [plugin:system]
  * names another:
@@ -29,15 +30,14 @@
 
 #include <vitals/plugin.h>
 
-#include <dirent.h>
+#include "procfs.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The metrics, in the order the dashboard shows them. */
@@ -51,17 +51,6 @@ enum system_metric {
     SYSTEM_PROCESS_THREADS,
     SYSTEM_PROCESS_COUNT,
     SYSTEM_METRIC_COUNT
-};
-
-/* What /proc/PID/stat says about one process. */
-struct proc_stat {
-    int pid;
-    int ppid;
-    char state;           /* R, S, D … ; Z and X: exited, not yet reaped */
-    char comm[64];        /* the kernel's name for it, e.g. "postgres"  */
-    uint64_t cpu_ticks;   /* utime + stime, in clock ticks              */
-    long threads;
-    uint64_t start_ticks; /* start time after boot: tells a reused pid apart */
 };
 
 /* Whether the last tick found the watched process (for logging once). */
@@ -91,9 +80,10 @@ struct system_state {
     uint64_t process_cpu_ticks;
     double process_sample_time; /* monotonic seconds */
 
-    /* every process of this tick, sorted by pid; reused from tick to tick */
-    struct proc_stat *table;
-    size_t table_len, table_capacity;
+    /* every process, sorted by pid: read only to find a process by name,
+     * or to count descendants where the kernel has no children files */
+    struct proc_table table;
+    bool no_children_files;
 };
 
 /* The keys of [plugin:system]; the host stores their values in the state. */
@@ -105,278 +95,42 @@ static const vitals_config_entry system_config[] = {
      "instead of a pid; looked up again whenever it exits"},
     {0}};
 
-/* ---- reading /proc ------------------------------------------------------ */
-
-/* Seconds on the monotonic clock (never jumps with the wall clock). */
-static double monotonic_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
+/* ---- finding the watched process ---------------------------------------- */
 
 /*
- * Reads the start of a file (whole, for the small files of /proc) into buf
- * and NUL-terminates it; at most size - 1 bytes.  Returns the length, or -1
- * with errno set.
+ * The watched process, read into *out, or NULL when it is gone.  The pid of
+ * the last tick is read directly; only with `process = NAME`, when that pid
+ * is gone or now names another process, is every process on the machine
+ * read to find the first running one of that name.
  */
-static ssize_t read_file(const char *path, char *buf, size_t size)
+static const struct proc_stat *locate_watched_process(struct system_state *s,
+                                                      struct proc_stat *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (s->watched_pid && procfs_read_stat(s->watched_pid, out) && !procfs_has_exited(out) &&
+        (!s->process || out->start_ticks == s->watched_start_ticks))
+        return out;
+    if (!s->process || !procfs_table_scan(&s->table))
+        return NULL;
+    const struct proc_stat *named = procfs_table_find_named(&s->table, s->process);
+    if (!named)
+        return NULL;
+    *out = *named;
+    return out;
+}
+
+/* The watched process and its descendants: by the children files, or by
+ * reading every process where the kernel has none; -1 when /proc fails. */
+static long count_process_tree(struct system_state *s, int root)
+{
+    if (!s->no_children_files) {
+        long count = procfs_count_tree(root);
+        if (count >= 0)
+            return count;
+        s->no_children_files = true; /* and never try them again */
+    }
+    if (!procfs_table_scan(&s->table))
         return -1;
-    size_t len = 0;
-    while (len + 1 < size) {
-        ssize_t n = read(fd, buf + len, size - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int saved = errno;
-            close(fd);
-            errno = saved;
-            return -1;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    buf[len] = '\0';
-    return (ssize_t)len;
-}
-
-/*
- * Reads the machine's CPU time since boot from the "cpu" line of /proc/stat:
- * the ticks spent busy and in total (idle and waiting for I/O are not busy).
- * False with errno set when the file is unreadable (ENODATA: no such line).
- */
-static bool read_machine_cpu(uint64_t *busy, uint64_t *total)
-{
-    char buf[1024];
-    if (read_file("/proc/stat", buf, sizeof buf) < 0)
-        return false;
-    unsigned long long user, nice, sys, idle, iowait = 0, irq = 0, softirq = 0, steal = 0;
-    if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle,
-               &iowait, &irq, &softirq, &steal) < 4) {
-        errno = ENODATA;
-        return false;
-    }
-    /* guest time is already part of user time */
-    *total = user + nice + sys + idle + iowait + irq + softirq + steal;
-    *busy = *total - idle - iowait;
-    return true;
-}
-
-/* The value of `key` (e.g. "MemTotal") in the text of /proc/meminfo, in kB;
- * false when the key is absent. */
-static bool meminfo_field(const char *text, const char *key, uint64_t *kib)
-{
-    size_t key_len = strlen(key);
-    for (const char *line = text; *line;) {
-        if (strncmp(line, key, key_len) == 0 && line[key_len] == ':')
-            return sscanf(line + key_len + 1, "%" SCNu64, kib) == 1;
-        const char *next = strchr(line, '\n');
-        if (!next)
-            break;
-        line = next + 1;
-    }
-    return false;
-}
-
-/* Reads the machine's memory from /proc/meminfo, in kB: the total and what
- * can still be handed out without swapping (MemAvailable, Linux 3.14+).
- * False with errno set on failure (ENODATA: a field is missing). */
-static bool read_machine_memory(uint64_t *total_kib, uint64_t *available_kib)
-{
-    char buf[8192];
-    if (read_file("/proc/meminfo", buf, sizeof buf) < 0)
-        return false;
-    if (!meminfo_field(buf, "MemTotal", total_kib) || *total_kib == 0 ||
-        !meminfo_field(buf, "MemAvailable", available_kib)) {
-        errno = ENODATA;
-        return false;
-    }
-    return true;
-}
-
-/*
- * Parses the text of /proc/PID/stat into *out (all but out->pid).  The name
- * lies between the first '(' and the LAST ')', since it may itself hold
- * spaces and parentheses; every other field follows that ')'.  False when
- * the text is malformed.
- */
-static bool parse_proc_stat(const char *text, struct proc_stat *out)
-{
-    const char *name_start = strchr(text, '(');
-    const char *name_end = strrchr(text, ')');
-    if (!name_start || !name_end || name_end < name_start)
-        return false;
-    size_t name_len = (size_t)(name_end - name_start - 1);
-    if (name_len >= sizeof out->comm)
-        name_len = sizeof out->comm - 1;
-    memcpy(out->comm, name_start + 1, name_len);
-    out->comm[name_len] = '\0';
-
-    /* proc(5) fields 3..22: state ppid pgrp session tty_nr tpgid flags minflt
-     * cminflt majflt cmajflt utime stime cutime cstime priority nice
-     * num_threads itrealvalue starttime */
-    unsigned long long utime, stime, starttime;
-    if (sscanf(name_end + 1,
-               " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %ld %*d %llu",
-               &out->state, &out->ppid, &utime, &stime, &out->threads, &starttime) != 6)
-        return false;
-    out->cpu_ticks = utime + stime;
-    out->start_ticks = starttime;
-    return true;
-}
-
-/* Reads /proc/PID/stat into *out; false when the process is gone. */
-static bool read_proc_stat(int pid, struct proc_stat *out)
-{
-    char path[32], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    if (read_file(path, buf, sizeof buf) < 0 || !parse_proc_stat(buf, out))
-        return false;
-    out->pid = pid;
-    return true;
-}
-
-/* The resident memory of `pid` in pages (field 2 of /proc/PID/statm). */
-static bool read_resident_pages(int pid, uint64_t *pages)
-{
-    char path[32], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/statm", pid);
-    return read_file(path, buf, sizeof buf) >= 0 && sscanf(buf, "%*u %" SCNu64, pages) == 1;
-}
-
-/* True when the base name of argv[0] of `pid` (from /proc/PID/cmdline)
- * equals `name`; false for kernel threads, which have no command line. */
-static bool argv0_is(int pid, const char *name)
-{
-    char path[32], cmdline[4096];
-    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-    if (read_file(path, cmdline, sizeof cmdline) <= 0)
-        return false;
-    const char *slash = strrchr(cmdline, '/'); /* argv[0] ends at the first NUL */
-    return strcmp(slash ? slash + 1 : cmdline, name) == 0;
-}
-
-/* A /proc directory entry that names a process: its pid, else 0. */
-static int parse_pid(const char *text)
-{
-    long pid = 0;
-    for (const char *c = text; *c; c++) {
-        if (*c < '0' || *c > '9' || pid > INT_MAX / 10)
-            return 0;
-        pid = pid * 10 + (*c - '0');
-    }
-    return pid <= INT_MAX ? (int)pid : 0;
-}
-
-/* Orders processes by pid, for qsort() and bsearch(). */
-static int compare_pid(const void *a, const void *b)
-{
-    int pid_a = ((const struct proc_stat *)a)->pid, pid_b = ((const struct proc_stat *)b)->pid;
-    return (pid_a > pid_b) - (pid_a < pid_b);
-}
-
-/*
- * Reads /proc/PID/stat of every process into s->table, sorted by pid;
- * processes that exit meanwhile are skipped.  False when /proc cannot be
- * listed or memory runs out (the table then holds what was read).
- */
-static bool scan_processes(struct system_state *s)
-{
-    DIR *proc = opendir("/proc");
-    if (!proc)
-        return false;
-    bool complete = true;
-    s->table_len = 0;
-    for (struct dirent *entry; (entry = readdir(proc)) != NULL;) {
-        int pid = parse_pid(entry->d_name);
-        if (pid <= 0)
-            continue;
-        if (s->table_len == s->table_capacity) {
-            size_t capacity = s->table_capacity ? 2 * s->table_capacity : 512;
-            struct proc_stat *bigger = realloc(s->table, capacity * sizeof *bigger);
-            if (!bigger) {
-                complete = false;
-                break;
-            }
-            s->table = bigger;
-            s->table_capacity = capacity;
-        }
-        if (read_proc_stat(pid, &s->table[s->table_len]))
-            s->table_len++;
-    }
-    closedir(proc);
-    qsort(s->table, s->table_len, sizeof *s->table, compare_pid);
-    return complete;
-}
-
-/* The process `pid` in this tick's table, or NULL. */
-static const struct proc_stat *find_process(const struct system_state *s, int pid)
-{
-    struct proc_stat key = {.pid = pid};
-    return bsearch(&key, s->table, s->table_len, sizeof *s->table, compare_pid);
-}
-
-/* True for a zombie: it exited and its parent has not reaped it yet. */
-static bool has_exited(const struct proc_stat *proc)
-{
-    return proc->state == 'Z' || proc->state == 'X';
-}
-
-/* The running process with the lowest pid whose comm or argv[0] base name is
- * `name`, or NULL. */
-static const struct proc_stat *find_process_named(const struct system_state *s, const char *name)
-{
-    for (size_t i = 0; i < s->table_len; i++) {
-        const struct proc_stat *proc = &s->table[i];
-        if (!has_exited(proc) && (strcmp(proc->comm, name) == 0 || argv0_is(proc->pid, name)))
-            return proc;
-    }
-    return NULL;
-}
-
-/* How many processes of the table are `root` or descend from it: each one
- * counts when its chain of parents reaches `root`. */
-static long count_process_tree(const struct system_state *s, int root)
-{
-    long count = 0;
-    for (size_t i = 0; i < s->table_len; i++) {
-        int pid = s->table[i].pid;
-        /* a chain is never longer than the table (guards against a racy
-         * snapshot in which a reused pid forms a loop) */
-        for (size_t depth = 0; pid > 0 && depth <= s->table_len; depth++) {
-            if (pid == root) {
-                count++;
-                break;
-            }
-            const struct proc_stat *proc = find_process(s, pid);
-            if (!proc)
-                break;
-            pid = proc->ppid;
-        }
-    }
-    return count;
-}
-
-/*
- * The watched process in this tick's table, or NULL when it is gone.  With
- * `process = NAME`, one that exited (or whose pid now names a new process)
- * is replaced by the first running process of that name.
- */
-static const struct proc_stat *locate_watched_process(const struct system_state *s)
-{
-    const struct proc_stat *proc = s->watched_pid ? find_process(s, s->watched_pid) : NULL;
-    if (proc && has_exited(proc))
-        proc = NULL;
-    if (!s->process)
-        return proc;
-    if (proc && proc->start_ticks == s->watched_start_ticks)
-        return proc;
-    return find_process_named(s, s->process);
+    return procfs_table_count_tree(&s->table, root);
 }
 
 /* ---- the plugin --------------------------------------------------------- */
@@ -457,12 +211,12 @@ static int system_init(vitals_plugin *p)
         return -1;
     }
     uint64_t busy, total, memory_total_kib, memory_available_kib;
-    if (!read_machine_cpu(&busy, &total)) {
+    if (!procfs_machine_cpu(&busy, &total)) {
         api->set_error(p, "cannot read /proc/stat: %s (this plugin needs Linux /proc)",
                        strerror(errno));
         return -1;
     }
-    if (!read_machine_memory(&memory_total_kib, &memory_available_kib)) {
+    if (!procfs_machine_memory(&memory_total_kib, &memory_available_kib)) {
         api->set_error(p, "cannot read /proc/meminfo: %s (this plugin needs Linux /proc)",
                        strerror(errno));
         return -1;
@@ -492,7 +246,7 @@ static void collect_machine_cpu(vitals_plugin *p, struct system_state *s)
     const vitals_host_api *api = vitals_api(p);
     vitals_metric *cpu = s->metric[SYSTEM_CPU];
     uint64_t busy, total;
-    if (!read_machine_cpu(&busy, &total)) {
+    if (!procfs_machine_cpu(&busy, &total)) {
         api->metric_clear(cpu);
         s->have_cpu_sample = false;
         return;
@@ -514,7 +268,7 @@ static void collect_machine_memory(vitals_plugin *p, struct system_state *s)
 {
     const vitals_host_api *api = vitals_api(p);
     uint64_t total_kib, available_kib;
-    if (!read_machine_memory(&total_kib, &available_kib)) {
+    if (!procfs_machine_memory(&total_kib, &available_kib)) {
         api->metric_clear(s->metric[SYSTEM_MEMORY_USED]);
         api->metric_clear(s->metric[SYSTEM_MEMORY_PERCENT]);
         return;
@@ -555,12 +309,9 @@ static void lose_watched_process(vitals_plugin *p, struct system_state *s)
 static void collect_watched_process(vitals_plugin *p, struct system_state *s)
 {
     const vitals_host_api *api = vitals_api(p);
-    double now = monotonic_seconds();
-    if (!scan_processes(s)) {
-        clear_process_metrics(p, s); /* /proc vanished or memory ran out */
-        return;
-    }
-    const struct proc_stat *proc = locate_watched_process(s);
+    double now = procfs_monotonic_seconds();
+    struct proc_stat found;
+    const struct proc_stat *proc = locate_watched_process(s, &found);
     if (!proc) {
         lose_watched_process(p, s);
         return;
@@ -574,7 +325,7 @@ static void collect_watched_process(vitals_plugin *p, struct system_state *s)
     s->watch = WATCH_FOUND;
     s->watched_pid = proc->pid;
     s->watched_start_ticks = proc->start_ticks;
-    snprintf(s->watched_name, sizeof s->watched_name, "%s", proc->comm);
+    snprintf(s->watched_name, sizeof s->watched_name, "%.63s", proc->comm); /* comm is NUL-terminated within 64 */
 
     vitals_metric *cpu = s->metric[SYSTEM_PROCESS_CPU];
     if (s->have_process_sample && now > s->process_sample_time &&
@@ -590,16 +341,20 @@ static void collect_watched_process(vitals_plugin *p, struct system_state *s)
     s->process_sample_time = now;
 
     uint64_t resident_pages;
-    if (read_resident_pages(proc->pid, &resident_pages))
+    if (procfs_resident_pages(proc->pid, &resident_pages))
         api->metric_set(s->metric[SYSTEM_PROCESS_RSS],
                         (double)resident_pages * (double)s->page_size / (1024.0 * 1024.0));
     else
         api->metric_clear(s->metric[SYSTEM_PROCESS_RSS]);
     api->metric_set(s->metric[SYSTEM_PROCESS_THREADS], (double)proc->threads);
-    api->metric_set(s->metric[SYSTEM_PROCESS_COUNT], (double)count_process_tree(s, proc->pid));
+    long tree = count_process_tree(s, proc->pid);
+    if (tree > 0)
+        api->metric_set(s->metric[SYSTEM_PROCESS_COUNT], (double)tree);
+    else
+        api->metric_clear(s->metric[SYSTEM_PROCESS_COUNT]);
 
     char label[sizeof proc->comm + 16];
-    snprintf(label, sizeof label, "%s (%d)", proc->comm, proc->pid);
+    snprintf(label, sizeof label, "%.63s (%d)", proc->comm, proc->pid);
     api->metric_set_text(s->metric[SYSTEM_PROCESS], label);
 }
 
@@ -616,9 +371,7 @@ static void system_collect(vitals_plugin *p)
 static void system_shutdown(vitals_plugin *p)
 {
     struct system_state *s = vitals_state(p);
-    free(s->table);
-    s->table = NULL;
-    s->table_len = s->table_capacity = 0;
+    procfs_table_free(&s->table);
 }
 
 VITALS_PLUGIN_DEFINE(system, "1.0", "Machine CPU and memory, and one watched process",
