@@ -3,7 +3,14 @@
  *
  * Shapes are specified in docs/protocol.md.  Values that are whole numbers
  * are written as JSON integers ("5", not "5.0"), others with 15 significant
- * digits, so the messages stay short and round-trip to what the plugin set.
+ * digits, so the JSON API round-trips to what the plugin set.
+ *
+ * What goes to dashboards (the WebSocket `sample`, and the history in
+ * `hello`) is rounded for the eye: one digit past the descriptor's
+ * `precision`, and never fewer than three significant digits.  That halves
+ * a busy sample ("0.0971" where the API says "0.0970545045372051") and the
+ * hello that the page parses before it draws.  Counters stay exact, since
+ * the dashboard charts the difference between two running totals.
  */
 #include "registry_json.h"
 
@@ -17,6 +24,42 @@ static json_t *number(double v)
     if (v == floor(v) && fabs(v) < 9007199254740992.0)
         return json_integer((json_int_t)v);
     return json_real(v);
+}
+
+/* `v` rounded for a dashboard (see the top of this file); unchanged when it
+ * has too few digits to round or is too large for 15 significant ones. */
+static double round_for_eye(double v, int precision)
+{
+    if (!isfinite(v) || v == 0 || fabs(v) >= 1e15)
+        return v;
+    int magnitude = (int)floor(log10(fabs(v))); /* 0.0971 → -2, 437.5 → 2 */
+    int decimals = precision < 0 ? 1 : (precision > 12 ? 13 : precision + 1);
+    if (decimals < 2 - magnitude)
+        decimals = 2 - magnitude; /* three significant digits */
+    if (decimals + magnitude >= 14)
+        return v; /* rounding would not shorten it */
+    double scale = pow(10, decimals);
+    return round(v * scale) / scale;
+}
+
+/* A number as a dashboard gets it: counters exact, the rest rounded. */
+static json_t *number_for_eye(double v, const vitals_metric_desc *d)
+{
+    return number(d->kind == VITALS_COUNTER ? v : round_for_eye(v, d->precision));
+}
+
+/* vitals_json_value() for a dashboard: numbers and the parts of a summary
+ * rounded (its count is a whole number already). */
+static json_t *value_for_eye(const vitals_value *v, const vitals_metric_desc *d)
+{
+    if (v->type == VITALS_VALUE_NUMBER)
+        return number_for_eye(v->number, d);
+    if (v->type != VITALS_VALUE_SUMMARY)
+        return vitals_json_value(v);
+    const vitals_hist_summary *s = &v->summary;
+    return json_pack("[o, o, o, o, o]", number(s->count), number_for_eye(s->mean, d),
+                     number_for_eye(s->p50, d), number_for_eye(s->p95, d),
+                     number_for_eye(s->p99, d));
 }
 
 json_t *vitals_json_descriptor(const vitals_metric_info *info)
@@ -90,7 +133,8 @@ json_t *vitals_json_sample(const vitals_frame *frame)
 {
     json_t *values = json_array();
     for (guint i = 0; i < frame->descs->count; i++)
-        json_array_append_new(values, vitals_json_value(&frame->values[i]));
+        json_array_append_new(values,
+                              value_for_eye(&frame->values[i], &frame->descs->items[i]->desc));
     return json_pack("{s:s, s:I, s:o, s:o}", "type", "sample", "seq", (json_int_t)frame->seq,
                      "ts", number(frame->ts), "values", values);
 }
@@ -130,11 +174,15 @@ static json_t *history_ts(const vitals_history *h)
     return ts;
 }
 
-static json_t *history_column(const vitals_history *h, guint column)
+/* The values of one metric, oldest first; rounded for a dashboard when
+ * `eye` is its descriptor, as the API gives them when it is NULL. */
+static json_t *history_column(const vitals_history *h, guint column, const vitals_metric_desc *eye)
 {
     json_t *values = json_array();
-    for (guint i = 0; i < h->count; i++)
-        json_array_append_new(values, vitals_json_value(&h->values[(size_t)column * h->count + i]));
+    for (guint i = 0; i < h->count; i++) {
+        const vitals_value *v = &h->values[(size_t)column * h->count + i];
+        json_array_append_new(values, eye ? value_for_eye(v, eye) : vitals_json_value(v));
+    }
     return values;
 }
 
@@ -145,7 +193,7 @@ json_t *vitals_json_history_columns(const vitals_history *h)
         json_array_append_new(seq, json_integer((json_int_t)(h->first_seq + i)));
     json_t *columns = json_array();
     for (guint c = 0; c < h->metrics; c++)
-        json_array_append_new(columns, history_column(h, c));
+        json_array_append_new(columns, history_column(h, c, &h->descs->items[c]->desc));
     return json_pack("{s:o, s:o, s:o}", "seq", seq, "ts", history_ts(h), "values", columns);
 }
 
@@ -155,7 +203,7 @@ json_t *vitals_json_history_metric(const vitals_history *h)
         h->descs->items[h->metric_index >= 0 ? (guint)h->metric_index : 0];
     return json_pack("{s:s, s:s, s:s, s:o, s:o}", "metric", info->id, "kind",
                      vitals_kind_name(info->desc.kind), "unit", info->desc.unit ? info->desc.unit : "",
-                     "ts", history_ts(h), "values", history_column(h, 0));
+                     "ts", history_ts(h), "values", history_column(h, 0, NULL));
 }
 
 json_t *vitals_json_descriptors_message(const vitals_desc_set *set)

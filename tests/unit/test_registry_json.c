@@ -88,6 +88,48 @@ START_TEST(test_sample_values_in_descriptor_order)
 }
 END_TEST
 
+START_TEST(test_dashboards_get_values_rounded_for_the_eye)
+{
+    /* cpu: a gauge with precision 1; total: an exact counter; latency: a
+     * histogram with precision 0, so three significant digits rule */
+    vitals_metric_set(cpu, 98.9110707803993);
+    vitals_metric_set(total, 1.23456789);
+    vitals_metric_observe(latency, 0.0970545045372051);
+    vitals_frame *f = vitals_registry_snapshot(reg, 1764277895.125);
+    char *text = vitals_json_dump(vitals_json_sample(f), NULL);
+    ck_assert_str_eq(text, "{\"type\":\"sample\",\"seq\":1,\"ts\":1764277895.125,\"values\":"
+                           "[98.91,1.23456789,null,[1,0.0971,0.0971,0.0971,0.0971]]}");
+    free(text);
+
+    /* the hello's history is rounded alike; the JSON API is not */
+    size_t len;
+    uint64_t seq;
+    text = vitals_json_hello_text(reg, 1.0, &len, &seq);
+    ck_assert_ptr_nonnull(strstr(text, "[[98.91],[1.23456789],[null],[[1,0.0971,0.0971,0.0971,0.0971]]]"));
+    free(text);
+    json_t *m = wire(vitals_json_metrics(f));
+    json_t *system = json_object_get(json_object_get(m, "plugins"), "system");
+    ck_assert_double_eq(json_real_value(json_object_get(system, "cpu_percent")), 98.9110707803993);
+    json_decref(m);
+    vitals_frame_unref(f);
+
+    /* big values keep one digit past the precision, tiny ones three significant */
+    vitals_metric_set(cpu, 123456.789);
+    vitals_metric_set(total, 5);
+    f = vitals_registry_snapshot(reg, 1764277896.125);
+    text = vitals_json_dump(vitals_json_sample(f), NULL);
+    ck_assert_ptr_nonnull(strstr(text, "[123456.79,5,"));
+    free(text);
+    vitals_frame_unref(f);
+    vitals_metric_set(cpu, 0.000123456);
+    f = vitals_registry_snapshot(reg, 1764277897.125);
+    text = vitals_json_dump(vitals_json_sample(f), NULL);
+    ck_assert_ptr_nonnull(strstr(text, "[0.000123,5,"));
+    free(text);
+    vitals_frame_unref(f);
+}
+END_TEST
+
 START_TEST(test_gaps_and_empty_histograms_are_null)
 {
     vitals_frame *f = vitals_registry_snapshot(reg, 1.0);
@@ -177,6 +219,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_descriptor_fields);
     tcase_add_test(tc, test_sample_values_in_descriptor_order);
+    tcase_add_test(tc, test_dashboards_get_values_rounded_for_the_eye);
     tcase_add_test(tc, test_gaps_and_empty_histograms_are_null);
     tcase_add_test(tc, test_metrics_grouped_by_plugin);
     tcase_add_test(tc, test_hello_carries_aligned_history);
