@@ -168,34 +168,48 @@ function installPageHooks(measure) {
  *                console errors, uncaught exceptions, local responses >= 400,
  *   offsite:     [url]  requests to anywhere but 127.0.0.1 (all aborted),
  *   navigations: main-frame navigations so far (1 after the first load),
+ *   websockets:  WebSockets the page opened so far,
  *   base:        the host's base URL,
  * }.
  * `at` is Date.now() when the entry was recorded (tests that stop the host
  * on purpose can ignore the WebSocket errors of that window).
  * `measure: true` times the page (see installPageHooks; read
- * window.__vitalsE2E with page.evaluate).  Close with page.context().close().
+ * window.__vitalsE2E with page.evaluate).  `intercept: false` watches
+ * requests without pausing them (Playwright's routing stops every request
+ * for a round trip to this process, which would be timed as the page's);
+ * offsite requests are then recorded, not aborted, and the resolver rules
+ * of CHROMIUM_ARGS still keep them from leaving the machine.  Close with
+ * page.context().close().
  */
-export async function openDashboard(browser, host, { width = 1440, height = 900, path: urlPath = '/', waitUntil = 'load', measure = false } = {}) {
+export async function openDashboard(browser, host, { width = 1440, height = 900, path: urlPath = '/', waitUntil = 'load', measure = false, intercept = true } = {}) {
   const base = typeof host === 'string' ? host.replace(/\/+$/, '') : host.base;
   const context = await browser.newContext({
     viewport: { width, height },
     deviceScaleFactor: 1,
     serviceWorkers: 'block',
   });
-  const vitals = { errors: [], offsite: [], navigations: 0, base };
+  const vitals = { errors: [], offsite: [], navigations: 0, websockets: 0, base };
 
-  await context.route((url) => !isLocalUrl(url.href), (route) => {
-    vitals.offsite.push(route.request().url());
-    return route.abort('blockedbyclient');
-  });
-  await context.routeWebSocket((url) => !isLocalUrl(url.href), (ws) => {
-    vitals.offsite.push(ws.url());
-    ws.close({ code: 1008, reason: 'offsite' });
-  });
+  if (intercept) {
+    await context.route((url) => !isLocalUrl(url.href), (route) => {
+      vitals.offsite.push(route.request().url());
+      return route.abort('blockedbyclient');
+    });
+    await context.routeWebSocket((url) => !isLocalUrl(url.href), (ws) => {
+      vitals.offsite.push(ws.url());
+      ws.close({ code: 1008, reason: 'offsite' });
+    });
+  } else {
+    context.on('request', (req) => { if (!isLocalUrl(req.url())) vitals.offsite.push(req.url()); });
+  }
   await context.addInitScript(installPageHooks, measure);
 
   const page = await context.newPage();
   page.vitals = vitals;
+  page.on('websocket', (ws) => {
+    vitals.websockets++;
+    if (!intercept && !isLocalUrl(ws.url())) vitals.offsite.push(ws.url());
+  });
   page.on('console', (msg) => {
     if (msg.type() === 'error') {
       vitals.errors.push({ kind: 'console', text: msg.text(), url: msg.location()?.url, at: Date.now() });

@@ -172,7 +172,7 @@ export class Chart {
    * ctx: { range() → [t0, t1], colours, height, width(plotEl) (px),
    *        isHidden(spec, series), onToggle(spec, series, show) }
    */
-  constructor(spec, parent, ctx) {
+  constructor(spec, parent, ctx, lazy = false) {
     this.spec = spec;
     this.signature = JSON.stringify(spec);
     this.ctx = ctx;
@@ -194,7 +194,28 @@ export class Chart {
     this.root = el("section", { class: "panel", "aria-labelledby": this.titleId },
       el("h2", { class: "panel-title", id: this.titleId }, spec.title), this.plotEl, this.desc);
     parent.append(this.root);
-    this.#create(ctx.colours);
+    this.u = null;
+    if (lazy) {
+      /* Holds the plot's place until it is made (see ensure()). */
+      this.plotEl.style.minHeight = `${this.height}px`;
+    } else {
+      this.#create(ctx.colours);
+    }
+  }
+
+  /*
+   * Makes the uPlot instance of a chart built lazily: charts far below the
+   * fold are only shells (title, description, reserved height) until they
+   * are first drawn, so a page with many charts shows its first ones sooner.
+   */
+  ensure() {
+    if (this.u) return;
+    this.#create(this.ctx.colours);
+    this.plotEl.style.minHeight = "";
+  }
+
+  get made() {
+    return this.u !== null;
   }
 
   #create(colours) {
@@ -390,6 +411,7 @@ export class Chart {
     }
     x.length = k;
     for (const y of ys) y.length = k;
+    this.ensure();
     this.u.batch(() => this.u.setData(this.buf));
   }
 
@@ -399,7 +421,7 @@ export class Chart {
       this.windowText = windowText;
       force = true;
     }
-    if (!force && now - this.a11yAt < A11Y_EVERY_MS) return;
+    if (!this.u || (!force && now - this.a11yAt < A11Y_EVERY_MS)) return;
     this.a11yAt = now;
     const u = this.u;
     const x = u.data[0];
@@ -442,6 +464,7 @@ export class Chart {
 
   /* Rebuilds the uPlot instance with new colours (a theme change). */
   restyle(colours) {
+    if (!this.u) return;           /* made later, in the colours of its day */
     this.u.destroy();
     this.#create(colours);
   }
@@ -451,15 +474,24 @@ export class Chart {
     if (w === this.width && height === this.height) return;
     this.width = w;
     this.height = height;
-    this.u.setSize({ width: w, height });
+    if (this.u) this.u.setSize({ width: w, height });
+    else this.plotEl.style.minHeight = `${height}px`;
   }
 
   /* What the chart shows, for tests and debugging. */
   describe() {
+    if (!this.u) {
+      return {
+        title: this.spec.title, points: 0, series: this.spec.series.length, made: false,
+        legend: this.spec.series.map((s) => ({ label: s.label, show: !this.ctx.isHidden(this.spec, s) })),
+        nonNull: 0, x0: null, x1: null, xMin: null, xMax: null,
+      };
+    }
     const u = this.u;
     const x = u.data[0];
     return {
       title: this.spec.title,
+      made: true,
       points: x.length,
       series: u.series.length - 1,
       legend: u.series.slice(1).map((s) => ({ label: s.label, show: s.show })),
@@ -472,7 +504,7 @@ export class Chart {
   }
 
   destroy() {
-    this.u.destroy();
+    if (this.u) this.u.destroy();
     this.root.remove();
   }
 }

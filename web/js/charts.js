@@ -198,7 +198,9 @@ export class Charts {
     }
     for (const spec of plan) {
       if (!next.has(spec.key)) {
-        const c = new Chart(spec, this.container, this.#context());
+        /* Every new chart starts as a shell; the first setData makes its plot,
+         * so the charts in view are made and drawn before the others. */
+        const c = new Chart(spec, this.container, this.#context(), true);
         this.resizer.observe(c.plotEl);
         this.seen.observe(c.root);
         this.fresh.add(c);

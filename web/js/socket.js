@@ -35,7 +35,31 @@ export class Connection {
   }
 
   start() {
-    this.#open();
+    if (!this.#adoptEarly()) this.#open();
+  }
+
+  /*
+   * Takes over the socket early-socket.js opened before the modules loaded,
+   * when it goes where this connection would: replays the messages it held,
+   * then carries on as if #open() had made it.  False when there is none
+   * to take (not opened, already closed, or another URL).
+   */
+  #adoptEarly() {
+    const early = window.__vitalsEarlySocket;
+    if (!early || !early.ws) return false;
+    window.__vitalsEarlySocket = null;
+    const ws = early.ws;
+    ws.removeEventListener("message", early.onMessage);
+    ws.removeEventListener("close", early.onClose);
+    if (early.closed || early.url !== this.url || ws.readyState > WebSocket.OPEN) {
+      if (!early.closed) ws.close();
+      return false;
+    }
+    this.#watch(ws);
+    if (ws.readyState === WebSocket.OPEN) this.#onOpen(ws);
+    else this.#setState("connecting", { attempt: 0 });
+    for (const data of early.messages) this.#receive(ws, data);
+    return true;
   }
 
   /* Sends one JSON message; false when not connected. */
@@ -66,25 +90,14 @@ export class Connection {
       this.#scheduleRetry();
       return;
     }
+    this.#watch(ws);
+  }
+
+  /* Makes `ws` this connection's socket and listens to it. */
+  #watch(ws) {
     this.ws = ws;
-    ws.addEventListener("open", () => {
-      if (this.ws !== ws) return;
-      this.attempt = 0;
-      this.#setState("connected");
-      clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(() => this.send({ type: "ping" }), PING_EVERY_MS);
-    });
-    ws.addEventListener("message", (ev) => {
-      if (this.ws !== ws || typeof ev.data !== "string") return;
-      let msg;
-      try {
-        msg = JSON.parse(ev.data);
-      } catch {
-        console.warn("vitals: ignoring a message that is not JSON");
-        return;
-      }
-      if (msg && typeof msg === "object" && this.onMessage) this.onMessage(msg);
-    });
+    ws.addEventListener("open", () => this.#onOpen(ws));
+    ws.addEventListener("message", (ev) => this.#receive(ws, ev.data));
     ws.addEventListener("close", () => {
       if (this.ws !== ws) return;
       this.ws = null;
@@ -93,6 +106,26 @@ export class Connection {
       this.#scheduleRetry();
     });
     /* An error is always followed by close, which does the work. */
+  }
+
+  #onOpen(ws) {
+    if (this.ws !== ws) return;
+    this.attempt = 0;
+    this.#setState("connected");
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => this.send({ type: "ping" }), PING_EVERY_MS);
+  }
+
+  #receive(ws, data) {
+    if (this.ws !== ws || typeof data !== "string") return;
+    let msg;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      console.warn("vitals: ignoring a message that is not JSON");
+      return;
+    }
+    if (msg && typeof msg === "object" && this.onMessage) this.onMessage(msg);
   }
 
   #scheduleRetry() {
