@@ -10,7 +10,12 @@
  */
 (function () {
   if (!("WebSocket" in window)) return;
-  var url = (window.location.protocol === "https:" ? "wss:" : "ws:") + "//" + window.location.host + "/ws";
+  /* The URL js/socket.js socketUrl() makes, token and all: it adopts this
+   * socket only when the two agree. */
+  var loc = window.location;
+  var token = new URLSearchParams(loc.search || "").get("token");
+  var url = (loc.protocol === "https:" ? "wss:" : "ws:") + "//" + loc.host + "/ws" +
+    (token ? "?token=" + encodeURIComponent(token) : "");
   var early = { url: url, ws: null, messages: [], closed: false };
   try {
     early.ws = new WebSocket(url);
