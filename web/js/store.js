@@ -91,6 +91,7 @@ export class Store {
     if (hts.length === 0) return;
     const hseq = Array.isArray(history.seq) ? history.seq : [];
     const hvals = Array.isArray(history.values) ? history.values : [];
+    if (this.ts.length === 0 && this.#adopt(hts, hseq, hvals, ids)) return;
 
     const rows = [];
     for (let i = 0; i < this.ts.length; i++) rows.push({ ts: this.ts[i], seq: this.seq[i], own: i });
@@ -126,6 +127,31 @@ export class Store {
     this.seq = merged.map((r) => r.seq);
     this.cols = cols;
     this.trim();
+  }
+
+  /*
+   * The first hello into an empty store, as the host sends it (times in
+   * order, one full column per id): its columns become the store's as they
+   * are, without the row-by-row merge.  False when it is not that simple.
+   */
+  #adopt(hts, hseq, hvals, ids) {
+    const n = hts.length;
+    for (let j = 0; j < n; j++) {
+      if (typeof hts[j] !== "number" || !Number.isFinite(hts[j]) || (j && hts[j] - hts[j - 1] <= SAME_TS)) return false;
+    }
+    const pos = new Map(ids.map((id, i) => [id, i]));
+    for (const id of this.cols.keys()) {
+      const p = pos.get(id);
+      if (p !== undefined && hvals[p] !== undefined && !(Array.isArray(hvals[p]) && hvals[p].length === n)) return false;
+    }
+    this.ts = hts.slice();
+    this.seq = Array.from(hts, (_, j) => hseq[j] ?? null);
+    for (const id of this.cols.keys()) {
+      const p = pos.get(id);
+      this.cols.set(id, p !== undefined && hvals[p] !== undefined ? hvals[p] : new Array(n).fill(null));
+    }
+    this.trim();
+    return true;
   }
 
   /* Drops samples older than the retention window or beyond maxPoints. */
