@@ -38,6 +38,7 @@ G_DEFINE_QUARK(vitals-config-error-quark, vitals_config_error)
 static const char *const known_sections[] = {
     "host",
     "ingest",
+    "probe",
     NULL,
 };
 
@@ -70,6 +71,29 @@ static const host_key host_keys[] = {
       "one of error, warn, info, debug" },
     { "host", "ping_interval", HOST_DOUBLE, 0.1, 3600, offsetof(vitals_config, ping_interval),
       "a number of seconds 0.1..3600" },
+    { "host", "ws_max_message", HOST_INT, 125, 16777216, offsetof(vitals_config, ws_max_message),
+      "a number of bytes 125..16777216" },
+    { "host", "max_clients", HOST_INT, 1, 1000000, offsetof(vitals_config, max_clients),
+      "an integer 1..1000000" },
+    { "host", "send_timeout", HOST_DOUBLE, 0.1, 3600, offsetof(vitals_config, send_timeout),
+      "a number of seconds 0.1..3600" },
+    { "host", "http_timeout", HOST_INT, 1, 3600, offsetof(vitals_config, http_timeout),
+      "a number of seconds 1..3600" },
+    { "host", "auth_token", HOST_STRING, 0, 0, offsetof(vitals_config, auth_token),
+      "a token (any text but empty)" },
+    { "host", "allow_anonymous", HOST_BOOL, 0, 0, offsetof(vitals_config, allow_anonymous),
+      "a boolean (true or false)" },
+    { "host", "allowed_origins", HOST_PATH_OR_NONE, 0, 0, offsetof(vitals_config, allowed_origins),
+      "a comma-separated list of origins" },
+    { "host", "tls_cert", HOST_PATH_OR_NONE, 0, 0, offsetof(vitals_config, tls_cert),
+      "a PEM certificate file" },
+    { "host", "tls_key", HOST_PATH_OR_NONE, 0, 0, offsetof(vitals_config, tls_key),
+      "a PEM private key file" },
+    { "probe", "enabled", HOST_BOOL, 0, 0, offsetof(vitals_config, probe), "a boolean (true or false)" },
+    { "probe", "timeout", HOST_DOUBLE, 0.1, 600, offsetof(vitals_config, probe_timeout),
+      "a number of seconds 0.1..600" },
+    { "probe", "cache", HOST_PATH_OR_NONE, 0, 0, offsetof(vitals_config, probe_cache),
+      "a file path" },
     { "ingest", "enabled", HOST_BOOL, 0, 0, offsetof(vitals_config, ingest_enabled),
       "a boolean (true or false)" },
     { "ingest", "listen", HOST_STRING, 0, 0, offsetof(vitals_config, ingest_listen),
@@ -79,6 +103,18 @@ static const host_key host_keys[] = {
 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+/* The string fields are exactly the string keys of the table: copying and
+ * freeing them walks the table, so a new string key cannot be forgotten. */
+static gboolean is_string_key(const host_key *hk)
+{
+    return hk->kind == HOST_STRING || hk->kind == HOST_PATH_OR_NONE;
+}
+
+static char **string_field(vitals_config *cfg, const host_key *hk)
+{
+    return (char **)((char *)cfg + hk->offset);
+}
 
 /* ---- the line map --------------------------------------------------------- */
 
@@ -378,6 +414,12 @@ void vitals_config_init(vitals_config *cfg)
     cfg->web_root = NULL;
     cfg->log_level = VITALS_LOG_INFO;
     cfg->ping_interval = VITALS_DEFAULT_PING_INTERVAL;
+    cfg->ws_max_message = VITALS_DEFAULT_WS_MAX_MESSAGE;
+    cfg->max_clients = VITALS_DEFAULT_MAX_CLIENTS;
+    cfg->send_timeout = VITALS_DEFAULT_SEND_TIMEOUT;
+    cfg->http_timeout = VITALS_DEFAULT_HTTP_TIMEOUT;
+    cfg->probe = TRUE;
+    cfg->probe_timeout = VITALS_DEFAULT_PROBE_TIMEOUT;
     cfg->ingest_enabled = TRUE;
     cfg->ingest_listen = g_strdup(VITALS_DEFAULT_LISTEN);
     cfg->ingest_port = VITALS_DEFAULT_INGEST_PORT;
@@ -392,10 +434,9 @@ void vitals_config_clear(vitals_config *cfg)
     if (!cfg)
         return;
     g_free(cfg->path);
-    g_free(cfg->listen);
-    g_free(cfg->plugins_dir);
-    g_free(cfg->web_root);
-    g_free(cfg->ingest_listen);
+    for (size_t i = 0; i < G_N_ELEMENTS(host_keys); i++)
+        if (is_string_key(&host_keys[i]))
+            g_free(*string_field(cfg, &host_keys[i]));
     if (cfg->keyfile)
         g_key_file_free(cfg->keyfile);
     if (cfg->lines)
@@ -450,10 +491,9 @@ gboolean vitals_config_load(vitals_config *cfg, const char *path, GError **error
     /* Work on a copy so that a failure leaves `cfg` as it was. */
     vitals_config next = *cfg;
     next.path = g_strdup(path);
-    next.listen = g_strdup(cfg->listen);
-    next.plugins_dir = g_strdup(cfg->plugins_dir);
-    next.web_root = g_strdup(cfg->web_root);
-    next.ingest_listen = g_strdup(cfg->ingest_listen);
+    for (size_t i = 0; i < G_N_ELEMENTS(host_keys); i++)
+        if (is_string_key(&host_keys[i]))
+            *string_field(&next, &host_keys[i]) = g_strdup(*string_field(cfg, &host_keys[i]));
     next.keyfile = g_key_file_new();
     next.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 

@@ -29,6 +29,11 @@ typedef enum {
 #define VITALS_DEFAULT_HISTORY 300
 #define VITALS_DEFAULT_PING_INTERVAL 30.0
 #define VITALS_DEFAULT_INGEST_PORT 8125
+#define VITALS_DEFAULT_WS_MAX_MESSAGE (64 * 1024)
+#define VITALS_DEFAULT_MAX_CLIENTS 10000
+#define VITALS_DEFAULT_SEND_TIMEOUT 30.0
+#define VITALS_DEFAULT_HTTP_TIMEOUT 30
+#define VITALS_DEFAULT_PROBE_TIMEOUT 5.0
 
 typedef struct vitals_config {
     char *path;          /* the file read, or NULL when none was       */
@@ -43,6 +48,19 @@ typedef struct vitals_config {
     vitals_log_level log_level;
     double ping_interval; /* seconds between WebSocket pings; a client silent
                              for a whole interval after one is dropped */
+    int ws_max_message;   /* largest client message (bytes); larger: close 1009 */
+    int max_clients;      /* WebSocket clients at once; one more gets 503 */
+    double send_timeout;  /* drop a client whose socket takes nothing this long */
+    int http_timeout;     /* seconds an HTTP connection may sit idle or half-sent */
+    char *auth_token;     /* required on /api/, /metrics and /ws, or NULL */
+    gboolean allow_anonymous; /* serve a non-loopback address without a token */
+    char *allowed_origins; /* WebSocket origins besides the host's own, or NULL */
+    char *tls_cert;       /* PEM certificate chain: serve https/wss (tls.c), or NULL */
+    char *tls_key;        /* PEM private key of tls_cert, or NULL */
+    /* [probe] (loader.c, probe.c) */
+    gboolean probe;       /* enabled: try each in-process plugin in a child first */
+    double probe_timeout; /* timeout: seconds before a probe counts as hung    */
+    char *probe_cache;    /* cache: verdict file, NULL: $XDG_CACHE_HOME/vitals/probe-cache.ini */
 
     /* [ingest] */
     gboolean ingest_enabled; /* StatsD over UDP and POST /api/v1/ingest   */
@@ -83,6 +101,16 @@ gboolean vitals_config_plugin_enabled(const vitals_config *cfg, const char *plug
 gboolean vitals_config_fill_plugin(const vitals_config *cfg, const char *plugin,
                                    const vitals_config_entry *schema, void *state,
                                    GPtrArray *owned, GError **error);
+
+/* The keys of [plugin:NAME] that the host reads itself (enabled, isolate,
+ * deadline); a plugin's schema may not use them. */
+extern const char *const vitals_config_plugin_host_keys[];
+
+/* Reads host key `key` of [plugin:NAME] as `type` into `dest` (untouched
+ * when the key is absent).  FALSE with `error` set for a bad value. */
+gboolean vitals_config_plugin_host_value(const vitals_config *cfg, const char *plugin,
+                                         const char *key, vitals_config_type type, void *dest,
+                                         GError **error);
 
 /* Parses one value of a schema type (shared by the file and the defaults). */
 gboolean vitals_config_parse_value(vitals_config_type type, const char *text, void *dest,

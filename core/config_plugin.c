@@ -103,6 +103,50 @@ gboolean vitals_config_parse_value(vitals_config_type type, const char *text, vo
 
 /* ---- plugins ---------------------------------------------------------------- */
 
+/* See config.h.  `enabled` turns a plugin off, `isolate` runs it in a
+ * helper process, `deadline` bounds its collect() (loader.c, supervisor.c). */
+const char *const vitals_config_plugin_host_keys[] = { "enabled", "isolate", "deadline", NULL };
+
+static gboolean is_host_key(const char *key)
+{
+    for (const char *const *k = vitals_config_plugin_host_keys; *k; k++)
+        if (strcmp(*k, key) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* See config.h.  A deadline must be a positive number of seconds. */
+gboolean vitals_config_plugin_host_value(const vitals_config *cfg, const char *plugin,
+                                         const char *key, vitals_config_type type, void *dest,
+                                         GError **error)
+{
+    g_return_val_if_fail(cfg != NULL && plugin != NULL && type != VITALS_CFG_STRING, FALSE);
+    char *group = g_strconcat(PLUGIN_PREFIX, plugin, NULL);
+    gboolean ok = TRUE;
+    if (g_key_file_has_key(cfg->keyfile, group, key, NULL)) {
+        char *value = config_get_value(cfg, group, key, error);
+        const char *why = NULL;
+        double d = 0;
+        ok = value != NULL;
+        if (ok && type == VITALS_CFG_DOUBLE) {
+            ok = vitals_config_parse_value(type, value, &d, NULL, &why);
+            if (ok && !(d > 0 && d <= 3600)) {
+                why = "not a number of seconds in (0, 3600]";
+                ok = FALSE;
+            }
+            if (ok)
+                *(double *)dest = d;
+        } else if (ok) {
+            ok = vitals_config_parse_value(type, value, dest, NULL, &why);
+        }
+        if (value && !ok)
+            config_value_error(cfg, group, key, value, why, error);
+        g_free(value);
+    }
+    g_free(group);
+    return ok;
+}
+
 /* See config.h.  Returns FALSE with `error` set when `enabled` is not a
  * boolean; so FALSE alone means disabled only when no error was set. */
 gboolean vitals_config_plugin_enabled(const vitals_config *cfg, const char *plugin,
@@ -132,8 +176,8 @@ gboolean vitals_config_plugin_enabled(const vitals_config *cfg, const char *plug
 /* See config.h.  Entries end at type VITALS_CFG_END or key NULL; a NULL
  * default_value leaves the field as it was (zero in fresh state).  Errors:
  * KEY for a key outside the schema; VALUE for a bad value in the file, or
- * for a schema that is itself wrong (a bad default, an unknown type, the
- * reserved key `enabled`), blamed on the plugin.  On error the state is
+ * for a schema that is itself wrong (a bad default, an unknown type, a
+ * key the host reserves: enabled, isolate, deadline), blamed on the plugin.  On error the state is
  * partly filled and must be discarded; strings already stored are in
  * `owned`. */
 gboolean vitals_config_fill_plugin(const vitals_config *cfg, const char *plugin,
@@ -143,7 +187,8 @@ gboolean vitals_config_fill_plugin(const vitals_config *cfg, const char *plugin,
     g_return_val_if_fail(cfg != NULL && plugin != NULL && owned != NULL, FALSE);
     char *group = g_strconcat(PLUGIN_PREFIX, plugin, NULL);
     GPtrArray *valid = g_ptr_array_new();
-    g_ptr_array_add(valid, (gpointer) "enabled");
+    for (const char *const *k = vitals_config_plugin_host_keys; *k; k++)
+        g_ptr_array_add(valid, (gpointer)*k);
     for (const vitals_config_entry *e = schema; e && e->key && e->type != VITALS_CFG_END; e++)
         g_ptr_array_add(valid, (gpointer)e->key);
     g_ptr_array_add(valid, NULL);
@@ -156,13 +201,18 @@ gboolean vitals_config_fill_plugin(const vitals_config *cfg, const char *plugin,
         g_free(unknown);
         ok = FALSE;
     }
+    /* The host's own keys are checked here too, so --check-config sees them. */
+    bool isolate = false;
+    double deadline = 1;
+    ok = ok && vitals_config_plugin_host_value(cfg, plugin, "isolate", VITALS_CFG_BOOL, &isolate, error) &&
+         vitals_config_plugin_host_value(cfg, plugin, "deadline", VITALS_CFG_DOUBLE, &deadline, error);
     for (const vitals_config_entry *e = schema; ok && e && e->key && e->type != VITALS_CFG_END;
          e++) {
         void *dest = (char *)state + e->offset;
         const char *why = NULL;
-        if (strcmp(e->key, "enabled") == 0) {
+        if (is_host_key(e->key)) {
             g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
-                        "plugin '%s' schema: key 'enabled' is reserved for the host", plugin);
+                        "plugin '%s' schema: key '%s' is reserved for the host", plugin, e->key);
             ok = FALSE;
         } else if (e->type > VITALS_CFG_STRING) {
             g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,

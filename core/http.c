@@ -4,81 +4,59 @@
  * The listening socket is made here, not by libmicrohttpd, so that "port in
  * use" is one clear error and port 0 reports the port it got.  Handlers
  * answer from immutable frames and history copies, never holding the
- * registry lock while writing.  /ws checks the handshake (RFC 6455 4.2.1),
- * answers 101 and hands the socket to the hub.
+ * registry lock while writing.
+ *
+ * Every request passes one gate as soon as its headers are in, before any
+ * body is read: the token (when [host] auth_token is set) on /api/,
+ * /metrics and /ws, then the query parameters the route reads (each at most
+ * once, with a value), then, for ingest, the announced body size.  The
+ * dashboard page, its assets and /healthz need no token: they hold no data,
+ * and the page must load to read ?token= from its own URL.  libmicrohttpd
+ * bounds the rest: a connection's memory (request line and headers, 431 or
+ * 414 beyond it) and how long a connection may sit idle or half-sent.
+ * http_reply.c builds every answer; http_ws.c does the WebSocket handshake.
  */
 #include "http.h"
 
 #include <errno.h>
 #include <math.h>
-#include <microhttpd.h>
 #include <netdb.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "assets.h"
+#include "auth.h"
+#include "http_private.h"
 #include "ingest_json.h"
 #include "log.h"
 #include "net.h"
 #include "prometheus.h"
 #include "registry_json.h"
-#include "ws_codec.h"
+#include "tls.h"
 
 G_DEFINE_QUARK(vitals-http-error-quark, vitals_http_error)
 
-struct vitals_http {
-    vitals_http_options opt;
-    struct MHD_Daemon *daemon;
-    uint16_t port;
-    char *url;
-    gint64 started;
-};
-
-/* The HTML gets a policy that allows nothing but the host itself. */
-#define CSP "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " \
-            "img-src 'self' data:; connect-src 'self'; object-src 'none'; "            \
-            "base-uri 'none'; frame-ancestors 'none'"
+/* What one connection's memory pool may hold: the request line and headers
+ * (a longer request is refused with 414 or 431) and, for an upgraded
+ * WebSocket, the pool it keeps for life, so 10,000 clients must not cost
+ * 10,000 large pools.  Browsers send 1-2 KiB of headers. */
+#define CONNECTION_MEMORY (16 * 1024)
+/* Connections beyond max_clients for plain HTTP (API calls, scrapes, page loads). */
+#define HTTP_CONNECTIONS 1024
 
 /* ---- responses ------------------------------------------------------- */
 
-static enum MHD_Result send_buffer(struct MHD_Connection *conn, unsigned status, const char *type,
-                                   void *data, size_t len, enum MHD_ResponseMemoryMode mode)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, mode);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (g_str_has_prefix(type, "text/html")) {
-        MHD_add_response_header(r, "Content-Security-Policy", CSP);
-        MHD_add_response_header(r, "X-Frame-Options", "DENY");
-        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    }
-    enum MHD_Result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-/* Sends `json` (consumed) as the body. */
 static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *json)
 {
-    size_t len = 0;
-    char *text = vitals_json_dump(json, &len);
-    if (!text)
-        return MHD_NO;
-    /* MUST_FREE hands the buffer to MHD, which frees it with free(). */
-    return send_buffer(conn, status, "application/json", text, len, MHD_RESPMEM_MUST_FREE);
+    return vitals_http_reply_json(conn, status, json, NULL, NULL);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
                                   const char *message, const char *url)
 {
-    json_t *body = json_pack("{s:s}", "error", message);
-    if (url)
-        json_object_set_new(body, "path", json_string(url));
-    return send_json(conn, status, body);
+    return vitals_http_reply_error(conn, status, message, url);
 }
 
 /* ---- routes ---------------------------------------------------------- */
@@ -114,9 +92,10 @@ static enum MHD_Result route_prometheus(vitals_http *http, struct MHD_Connection
     char *text = vitals_prometheus_render(frame, openmetrics, &len);
     if (frame)
         vitals_frame_unref(frame);
-    enum MHD_Result ret = send_buffer(conn, MHD_HTTP_OK,
-                                      openmetrics ? VITALS_OPENMETRICS_TYPE : VITALS_PROMETHEUS_TEXT_TYPE,
-                                      text, len, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret = vitals_http_reply(conn, MHD_HTTP_OK,
+                                            openmetrics ? VITALS_OPENMETRICS_TYPE
+                                                        : VITALS_PROMETHEUS_TEXT_TYPE,
+                                            text, len, MHD_RESPMEM_MUST_COPY, NULL, NULL);
     g_free(text);
     return ret;
 }
@@ -131,7 +110,11 @@ static enum MHD_Result route_history(vitals_http *http, struct MHD_Connection *c
     if (seconds) {
         char *end = NULL;
         double s = g_ascii_strtod(seconds, &end);
-        if (!seconds[0] || *end || !isfinite(s) || s <= 0)
+        /* A plain decimal: strtod alone would also take blanks, hex and "inf". */
+        gboolean plain =
+            (g_ascii_isdigit(seconds[0]) || (seconds[0] == '.' && g_ascii_isdigit(seconds[1]))) &&
+            strspn(seconds, "0123456789.eE+-") == strlen(seconds);
+        if (!plain || *end || !isfinite(s) || s <= 0)
             return send_error(conn, MHD_HTTP_BAD_REQUEST,
                               "'seconds' must be a positive number", NULL);
         since = g_get_real_time() / 1e6 - s;
@@ -182,8 +165,8 @@ static enum MHD_Result route_web_root(vitals_http *http, struct MHD_Connection *
     g_free(path);
     if (!ok)
         return send_error(conn, MHD_HTTP_NOT_FOUND, "not found", url);
-    enum MHD_Result ret = send_buffer(conn, MHD_HTTP_OK, vitals_asset_content_type(rel), data, len,
-                                      MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret = vitals_http_reply(conn, MHD_HTTP_OK, vitals_asset_content_type(rel), data,
+                                            len, MHD_RESPMEM_MUST_COPY, NULL, NULL);
     g_free(data);
     return ret;
 }
@@ -197,99 +180,23 @@ static enum MHD_Result route_asset(vitals_http *http, struct MHD_Connection *con
     const vitals_asset *asset = vitals_asset_find(url);
     if (!asset)
         return send_error(conn, MHD_HTTP_NOT_FOUND, "not found", url);
-    return send_buffer(conn, MHD_HTTP_OK, asset->content_type, (void *)asset->data, asset->size,
-                       MHD_RESPMEM_PERSISTENT);
-}
-
-/* ---- WebSocket handshake --------------------------------------------- */
-
-static void release_upgraded(void *arg)
-{
-    MHD_upgrade_action(arg, MHD_UPGRADE_ACTION_CLOSE);
-}
-
-/* The client's "host:port", for logs. */
-static void peer_name(struct MHD_Connection *conn, char *out, size_t size)
-{
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *addr = info ? info->client_addr : NULL;
-    socklen_t len = addr && addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                        : sizeof(struct sockaddr_in);
-    vitals_net_name(addr, len, out, size);
-}
-
-/* Called by MHD once the 101 is on the wire: the socket goes to the hub. */
-static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
-                        size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
-{
-    (void)req_cls;
-    vitals_http *http = cls;
-    char peer[INET6_ADDRSTRLEN + 8];
-    peer_name(conn, peer, sizeof peer);
-    vitals_hub_adopt(http->opt.hub, sock, release_upgraded, urh, extra_in, extra_in_size, peer);
-}
-
-/* True if the comma-separated header value contains `token` (any case). */
-static gboolean header_has_token(const char *value, const char *token)
-{
-    if (!value)
-        return FALSE;
-    gboolean found = FALSE;
-    char **parts = g_strsplit(value, ",", -1);
-    for (char **p = parts; *p && !found; p++)
-        found = g_ascii_strcasecmp(g_strstrip(*p), token) == 0;
-    g_strfreev(parts);
-    return found;
-}
-
-static enum MHD_Result route_ws(vitals_http *http, struct MHD_Connection *conn)
-{
-    const char *upgrade = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE);
-    const char *connection = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
-    const char *version = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
-    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
-    if (!header_has_token(upgrade, "websocket") || !header_has_token(connection, "upgrade"))
-        return send_error(conn, MHD_HTTP_BAD_REQUEST, "expected a WebSocket upgrade request", NULL);
-    if (!version || strcmp(version, "13") != 0) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header(r, "Sec-WebSocket-Version", "13");
-        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_UPGRADE_REQUIRED, r);
-        MHD_destroy_response(r);
-        return ret;
-    }
-    char accept[WS_ACCEPT_LEN];
-    if (!key || !ws_accept_key(key, accept))
-        return send_error(conn, MHD_HTTP_BAD_REQUEST, "missing or malformed Sec-WebSocket-Key", NULL);
-    struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgraded, http);
-    if (!r)
-        return MHD_NO;
-    /* libmicrohttpd adds "Connection: Upgrade" itself. */
-    MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
-    MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
-    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
-    MHD_destroy_response(r);
-    return ret;
+    return vitals_http_reply(conn, MHD_HTTP_OK, asset->content_type, (void *)asset->data,
+                             asset->size, MHD_RESPMEM_PERSISTENT, NULL, NULL);
 }
 
 /* ---- POST /api/v1/ingest ---------------------------------------------- */
 
 #define MAX_INGEST_BODY (1024 * 1024)
 
-/* Per-request state, freed by on_request_done whatever happens. */
-typedef struct request {
-    GByteArray *body;
-    gboolean too_big;
-} request;
-
-static enum MHD_Result route_ingest(vitals_http *http, struct MHD_Connection *conn, request *req)
+static enum MHD_Result route_ingest(vitals_http *http, struct MHD_Connection *conn,
+                                    vitals_http_request *req)
 {
     if (!http->opt.ingest)
         return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "ingest is turned off in [ingest]", NULL);
     if (req->too_big)
         return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than 1 MiB", NULL);
     char peer[INET6_ADDRSTRLEN + 8], source[INET6_ADDRSTRLEN + 16];
-    peer_name(conn, peer, sizeof peer);
+    vitals_http_peer(conn, peer, sizeof peer);
     g_snprintf(source, sizeof source, "http %s", peer);
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     char *body = (char *)(req->body ? req->body->data : NULL);
@@ -312,18 +219,32 @@ static enum MHD_Result route_ingest(vitals_http *http, struct MHD_Connection *co
 
 typedef enum MHD_Result (*route_fn)(vitals_http *http, struct MHD_Connection *conn);
 
+/* The two routes with handlers of their own (a body; an upgrade). */
+#define INGEST_PATH "/api/v1/ingest"
+#define WS_PATH "/ws"
+
+static const char *const no_params[] = {NULL};
+static const char *const history_params[] = {"metric", "seconds", NULL};
+
 static const struct route {
     const char *path;
-    route_fn get;             /* NULL: the route takes POST (ingest) */
+    route_fn get;               /* NULL: ingest (POST) or /ws (its own handler) */
+    gboolean needs_token;       /* when [host] auth_token is set */
+    const char *const *params;  /* the query parameters it reads */
 } routes[] = {
-    {"/api/v1/descriptors", route_descriptors},
-    {"/api/v1/metrics", route_metrics},
-    {"/api/v1/history", route_history},
-    {"/api/v1/ingest", NULL},
-    {"/healthz", route_health},
-    {"/metrics", route_prometheus},
-    {"/ws", route_ws},
+    {"/api/v1/descriptors", route_descriptors, TRUE, no_params},
+    {"/api/v1/metrics", route_metrics, TRUE, no_params},
+    {"/api/v1/history", route_history, TRUE, history_params},
+    {INGEST_PATH, NULL, TRUE, no_params},
+    {"/healthz", route_health, FALSE, no_params},
+    {"/metrics", route_prometheus, TRUE, no_params},
+    {WS_PATH, NULL, TRUE, no_params},
 };
+
+static gboolean route_is(const struct route *route, const char *path)
+{
+    return route && strcmp(route->path, path) == 0;
+}
 
 static const struct route *find_route(const char *url)
 {
@@ -336,14 +257,97 @@ static const struct route *find_route(const char *url)
 static enum MHD_Result method_not_allowed(struct MHD_Connection *conn, const char *url, const char *allow)
 {
     json_t *body = json_pack("{s:s, s:s}", "error", "method not allowed", "path", url);
-    size_t len = 0;
-    char *text = vitals_json_dump(body, &len);
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-    MHD_destroy_response(r);
+    return vitals_http_reply_json(conn, MHD_HTTP_METHOD_NOT_ALLOWED, body, MHD_HTTP_HEADER_ALLOW, allow);
+}
+
+/* Walks the query once, for check_query. */
+typedef struct query_check {
+    const char *const *params;
+    guint seen[8];     /* occurrences of params[i] */
+    const char *bad;   /* the first parameter found wrong */
+    const char *why;
+} query_check;
+
+static enum MHD_Result check_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    query_check *q = cls;
+    for (size_t i = 0; q->params[i] && i < G_N_ELEMENTS(q->seen); i++) {
+        if (strcmp(key, q->params[i]) != 0)
+            continue;
+        q->seen[i]++;
+        if (!value)
+            q->why = "needs a value (name=value)";
+        else if (q->seen[i] > 1)
+            q->why = "is given more than once";
+        else if (!g_utf8_validate(value, -1, NULL))
+            q->why = "is not UTF-8 text";
+        if (q->why) {
+            q->bad = q->params[i];
+            return MHD_NO; /* stop at the first fault */
+        }
+    }
+    return MHD_YES;
+}
+
+/* 400 unless each parameter in `params` (and `token`) appears at most once,
+ * with a UTF-8 value; other parameters are ignored.  MHD_YES with *answered
+ * FALSE when the query is fine. */
+static enum MHD_Result check_query(struct MHD_Connection *conn, const char *const *params,
+                                   gboolean *answered)
+{
+    static const char *const token_only[] = {"token", NULL};
+    query_check q = {.params = params};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_param, &q);
+    if (!q.bad) {
+        query_check t = {.params = token_only};
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_param, &t);
+        q = t;
+    }
+    *answered = q.bad != NULL;
+    if (!q.bad)
+        return MHD_YES;
+    char *message = g_strdup_printf("query parameter '%s' %s", q.bad, q.why);
+    enum MHD_Result ret = send_error(conn, MHD_HTTP_BAD_REQUEST, message, NULL);
+    g_free(message);
     return ret;
+}
+
+/*
+ * The gate, run once the headers are in and before any body is read: the
+ * token, the query, and the announced size of an ingest body.  Returns TRUE
+ * when it answered (*ret holds MHD's result).
+ */
+static gboolean refuse_early(vitals_http *http, struct MHD_Connection *conn, const char *url,
+                             const struct route *route, enum MHD_Result *ret)
+{
+    gboolean needs_token = route ? route->needs_token : g_str_has_prefix(url, "/api/");
+    if (needs_token && http->opt.auth_token) {
+        const char *authorization =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        const char *token = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
+        if (!vitals_auth_check(http->opt.auth_token, authorization, token)) {
+            json_t *body = json_pack("{s:s}", "error", "a token is needed: send 'Authorization: "
+                                     "Bearer <token>' or add ?token=<token>");
+            *ret = vitals_http_reply_json(conn, MHD_HTTP_UNAUTHORIZED, body,
+                                          MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vitals\"");
+            return TRUE;
+        }
+    }
+    gboolean answered = FALSE;
+    *ret = check_query(conn, route ? route->params : no_params, &answered);
+    if (answered)
+        return TRUE;
+    if (route_is(route, INGEST_PATH)) {
+        /* Refuse an announced oversized body now rather than read 1 MiB of it. */
+        const char *length =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length && g_ascii_strtoull(length, NULL, 10) > MAX_INGEST_BODY) {
+            *ret = send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "the body is larger than 1 MiB", NULL);
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -355,14 +359,17 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
     vitals_http *http = cls;
     const struct route *route = find_route(url);
     gboolean is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    gboolean is_ingest = route && !route->get && strcmp(method, "POST") == 0;
+    gboolean is_ingest = route_is(route, INGEST_PATH) && strcmp(method, "POST") == 0;
 
-    request *req = *req_cls;
+    vitals_http_request *req = *req_cls;
     if (!req) {
-        /* First call: headers only.  Answer after the body (if any) is in. */
-        *req_cls = req = g_new0(request, 1);
-        if (!*upload_data_size)
-            return MHD_YES;
+        /* First call: headers only.  Answer after the body (if any) is in,
+         * unless the gate refuses the request now. */
+        *req_cls = req = g_new0(vitals_http_request, 1);
+        enum MHD_Result ret;
+        if (refuse_early(http, conn, url, route, &ret))
+            return ret;
+        return MHD_YES;
     }
     if (*upload_data_size) {
         /* Only ingest keeps its body, and only up to the limit. */
@@ -380,22 +387,26 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
 
     if (!route && g_str_has_prefix(url, "/api/"))
         return send_error(conn, MHD_HTTP_NOT_FOUND, "not found", url);
-    if (route && !route->get)
+    if (route_is(route, INGEST_PATH))
         return is_ingest ? route_ingest(http, conn, req) : method_not_allowed(conn, url, "POST");
     if (!is_get)
         return method_not_allowed(conn, url, "GET, HEAD");
+    if (route_is(route, WS_PATH))
+        return vitals_http_route_ws(http, conn, req);
     return route ? route->get(http, conn) : route_asset(http, conn, url);
 }
 
 static void on_request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
                             enum MHD_RequestTerminationCode code)
 {
-    (void)cls;
     (void)conn;
     (void)code;
-    request *req = *req_cls;
+    vitals_http *http = cls;
+    vitals_http_request *req = *req_cls;
     if (!req)
         return;
+    if (req->ws_slot) /* the 101 never went out: the hub never got the socket */
+        vitals_hub_unreserve(http->opt.hub);
     if (req->body)
         g_byte_array_free(req->body, TRUE);
     g_free(req);
@@ -441,25 +452,31 @@ vitals_http *vitals_http_start(const vitals_http_options *options, GError **erro
     http->port = vitals_net_port(fd);
     http->started = g_get_monotonic_time();
     gboolean v6 = strchr(options->listen, ':') != NULL;
-    http->url = g_strdup_printf("http://%s%s%s:%u/", v6 ? "[" : "", options->listen, v6 ? "]" : "",
-                                http->port);
+    http->url = g_strdup_printf("%s://%s%s%s:%u/", options->tls ? "https" : "http", v6 ? "[" : "",
+                                options->listen, v6 ? "]" : "", http->port);
+    http->allowed_origins = vitals_auth_parse_origins(options->allowed_origins);
+    if (!http->opt.max_clients)
+        http->opt.max_clients = 10000;
     http->daemon = MHD_start_daemon(
         MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_ALLOW_UPGRADE |
-            MHD_USE_ERROR_LOG,
+            MHD_USE_ERROR_LOG | vitals_tls_flags(options->tls),
         0, NULL, NULL, handle_request, http,
         MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, NULL,
-        /* Half-sent requests die; upgraded sockets are the hub's to time out. */
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-        /* Each upgraded socket keeps its pool: keep it small. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)16000,
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, http,
+        /* Idle and half-sent requests die; upgraded sockets are the hub's to time out. */
+        MHD_OPTION_CONNECTION_TIMEOUT, options->http_timeout > 0 ? options->http_timeout : 30u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+        /* Upgraded sockets count here too; the hub caps WebSockets itself. */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(http->opt.max_clients + HTTP_CONNECTIONS),
+        /* The certificate and key (tls.c), or nothing for plain HTTP. */
+        MHD_OPTION_ARRAY, vitals_tls_options(options->tls),
         MHD_OPTION_END);
     if (!http->daemon) {
         g_set_error(error, VITALS_HTTP_ERROR, VITALS_HTTP_ERROR_START,
                     "libmicrohttpd could not start on %s", http->url);
         close(fd);
+        g_strfreev(http->allowed_origins);
         g_free(http->url);
         g_free(http);
         return NULL;
@@ -479,6 +496,7 @@ void vitals_http_stop(vitals_http *http)
     MHD_stop_daemon(http->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    g_strfreev(http->allowed_origins);
     g_free(http->url);
     g_free(http);
 }

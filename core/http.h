@@ -1,7 +1,8 @@
 /*
  * http.h — the HTTP face of the host (libmicrohttpd): the dashboard, the
  * JSON API, /healthz, and the WebSocket handshake, after which the socket
- * belongs to the hub.
+ * belongs to the hub.  It also decides who may ask: the token, the
+ * WebSocket Origin, the client cap, and the security headers of every answer.
  */
 #ifndef VITALS_HTTP_H
 #define VITALS_HTTP_H
@@ -33,6 +34,11 @@ typedef struct vitals_http_options {
     const gint *plugins_running; /* kept current by the sampler; read atomically */
     vitals_ingest_sink *ingest;  /* NULL when ingest is off */
     uint16_t ingest_udp_port;    /* for /healthz; 0 when UDP is off */
+    const char *auth_token;      /* needed on /api/, /metrics and /ws; NULL: none */
+    const char *allowed_origins; /* comma-separated WebSocket origins besides our own */
+    unsigned http_timeout;       /* seconds a connection may idle or dawdle; 0: 30 */
+    unsigned max_clients;        /* WebSocket clients (the hub enforces it); 0: 10,000 */
+    const struct vitals_tls *tls; /* serve https and wss (tls.h), or NULL: plain http */
 } vitals_http_options;
 
 typedef struct vitals_http vitals_http;

@@ -152,10 +152,18 @@ static void on_statsd_reject(void *user, const char *line, size_t len, const cha
     log_reject(ctx->sink, source_of(ctx), line, len, why);
 }
 
-/* Parses without counting (the caller counts a whole batch at once). */
+/* Parses without counting (the caller counts a whole batch at once).  Input
+ * with no line at all (nothing, or only blank lines) is refused as one: a
+ * sender whose datagrams arrive empty learns it from vitals.ingest.rejected
+ * and the log, as for any other bad input. */
 static statsd_result parse_statsd(parse_ctx *ctx, char *text, size_t len)
 {
-    return statsd_parse(text, len, on_statsd_record, on_statsd_reject, ctx);
+    statsd_result r = statsd_parse(text, len, on_statsd_record, on_statsd_reject, ctx);
+    if (r.records == 0 && r.rejected == 0) {
+        log_reject(ctx->sink, source_of(ctx), text ? text : "", text ? len : 0, "empty datagram");
+        r.rejected = 1;
+    }
+    return r;
 }
 
 size_t vitals_ingest_statsd(vitals_ingest_sink *sink, char *text, size_t len, const char *source,

@@ -163,6 +163,8 @@ json_t *vitals_ingest_json(vitals_ingest_sink *sink, const char *body, size_t le
     json_t *records = json_is_array(doc) ? doc : json_object_get(doc, "records");
     if (!json_is_array(records)) {
         *why = doc ? "expected an array of records or {\"records\": [...]}" : "the body is not JSON";
+        /* A refused body is one bad input, counted like a bad datagram. */
+        vitals_ingest_reject(sink, source, body, len, *why);
         json_decref(doc);
         return NULL;
     }

@@ -2,9 +2,10 @@
  * loader.c — finds, checks, opens and runs collector plugins.
  *
  * The order of checks is the order of risk: nothing of a plugin runs until
- * its file, its symbol, its ABI and its name have been checked (the entry
- * getter itself only returns a constant).  Every refusal is one log line
- * naming the file and the reason; the host keeps going without it.
+ * its file (who may write it), its probe verdict, its symbol, its ABI and
+ * its name have been checked (the entry getter itself only returns a
+ * constant).  Every refusal is one log line naming the file and the
+ * reason; the host keeps going without it.
  */
 #include "loader.h"
 
@@ -12,8 +13,20 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "isolate.h"
 #include "log.h"
+#include "supervisor.h"
+
+/* The binary probes and helpers run; set once by main before loading. */
+static char *self_exe;
+
+void vitals_plugins_set_exe(const char *exe)
+{
+    g_free(self_exe);
+    self_exe = g_strdup(exe);
+}
 
 G_DEFINE_QUARK(vitals-plugin-error-quark, vitals_plugin_error)
 
@@ -21,10 +34,12 @@ G_DEFINE_QUARK(vitals-plugin-error-quark, vitals_plugin_error)
 #define INFO_SIZE_1_0 (offsetof(vitals_plugin_info, shutdown) + sizeof(void (*)(void)))
 
 static vitals_loaded_plugin *plugin_new(const char *dir, const char *file, vitals_registry *reg,
-                                        double interval)
+                                        double interval, const vitals_host_api *api)
 {
     vitals_loaded_plugin *lp = g_new0(vitals_loaded_plugin, 1);
-    lp->pub.api = vitals_host_api_table();
+    lp->pub.api = api ? api : vitals_host_api_table();
+    g_mutex_init(&lp->lock);
+    lp->deadline = vitals_default_deadline(interval);
     lp->name = g_strndup(file, strlen(file) - strlen(".so"));
     lp->path = g_build_filename(dir, file, NULL);
     lp->owned = g_ptr_array_new_with_free_func(g_free);
@@ -33,12 +48,15 @@ static vitals_loaded_plugin *plugin_new(const char *dir, const char *file, vital
     return lp;
 }
 
-static void plugin_free(vitals_loaded_plugin *lp)
+void vitals_loaded_plugin_free(vitals_loaded_plugin *lp)
 {
     /* A module whose code ran stays mapped: it may have left threads or
      * handlers behind, and unmapping them would crash later, not now. */
     if (lp->module && !lp->info)
         g_module_close(lp->module);
+    if (lp->handles)
+        g_ptr_array_free(lp->handles, TRUE);
+    g_mutex_clear(&lp->lock);
     g_free(lp->pub.state);
     g_ptr_array_free(lp->owned, TRUE);
     g_free(lp->error);
@@ -47,11 +65,13 @@ static void plugin_free(vitals_loaded_plugin *lp)
     g_free(lp);
 }
 
-/* Undoes what a plugin's code set up in the host: subscriptions, metrics. */
+/* Undoes what a plugin's code set up in the host: subscriptions, metrics.
+ * Its handles are cut first, so code of it still running changes nothing. */
 static void withdraw(vitals_loaded_plugin *lp)
 {
     if (lp->router)
         vitals_router_unsubscribe(lp->router, &lp->pub);
+    vitals_plugin_forget_metrics(lp);
     guint retired = vitals_registry_retire(lp->registry, lp->name);
     if (retired)
         vitals_log(VITALS_LOG_INFO, "loader", "retired %u metrics of plugin %s", retired, lp->name);
@@ -103,19 +123,59 @@ static char *path_to_open(vitals_plugins *ps, const char *path, const struct sta
     return copy;
 }
 
+/* Why `st` (of `what`, "it" or "its directory DIR") could hold code
+ * someone else put there, or NULL when only root or the host's user can
+ * have written it. */
+static char *writable_by_others(const struct stat *st, const char *what)
+{
+    uid_t me = geteuid();
+    if (st->st_uid != 0 && st->st_uid != me)
+        return g_strdup_printf("%s is owned by uid %u, neither root nor the host's user (uid %u): "
+                               "another user could change the code the host runs", what,
+                               (unsigned)st->st_uid, (unsigned)me);
+    if (st->st_mode & (S_IWGRP | S_IWOTH))
+        return g_strdup_printf("%s is writable by %s (mode %04o): another user could change the "
+                               "code the host runs; run `chmod go-w` on it", what,
+                               (st->st_mode & S_IWOTH) ? "every user" : "its group",
+                               (unsigned)(st->st_mode & 07777));
+    return NULL;
+}
+
+/* Checks that `lp`'s file is a regular file only root or the host's user
+ * can have written, in a directory likewise; fills *st.  FALSE after refuse(). */
+static gboolean check_file(vitals_loaded_plugin *lp, struct stat *st)
+{
+    if (lstat(lp->path, st) != 0) {
+        refuse(lp, "cannot stat: %s", g_strerror(errno));
+        return FALSE;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        refuse(lp, "not a regular file (symbolic links are not followed)");
+        return FALSE;
+    }
+    char *dir = g_path_get_dirname(lp->path);
+    struct stat dst;
+    char *why = writable_by_others(st, "it");
+    if (!why && stat(dir, &dst) == 0) {
+        char *what = g_strdup_printf("its directory %s", dir);
+        why = writable_by_others(&dst, what);
+        g_free(what);
+    }
+    g_free(dir);
+    if (why) {
+        refuse(lp, "refused: %s", why);
+        g_free(why);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* Opens the module and checks its descriptor; no plugin code but the
  * constant getter runs here.  Returns the descriptor, or NULL after refuse(). */
-static const vitals_plugin_info *open_and_check(vitals_loaded_plugin *lp, vitals_plugins *ps)
+static const vitals_plugin_info *open_and_check(vitals_loaded_plugin *lp, vitals_plugins *ps,
+                                                const struct stat *stp)
 {
-    struct stat st;
-    if (lstat(lp->path, &st) != 0) {
-        refuse(lp, "cannot stat: %s", g_strerror(errno));
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        refuse(lp, "not a regular file (symbolic links are not followed)");
-        return NULL;
-    }
+    struct stat st = *stp;
     /* Resolve every symbol now, keep them local: a missing one fails here
      * with its name instead of crashing at the first call. */
     char *open_path = path_to_open(ps, lp->path, &st);
@@ -168,6 +228,85 @@ static const vitals_plugin_info *open_and_check(vitals_loaded_plugin *lp, vitals
     return info;
 }
 
+void vitals_plugins_probe_options(const vitals_plugins *ps, const vitals_config *cfg,
+                                  vitals_probe_options *o, char **cache)
+{
+    *cache = cfg->probe_cache ? g_strdup(cfg->probe_cache) : vitals_probe_cache_default();
+    *o = (vitals_probe_options){.exe = ps->child ? NULL : ps->exe, .config_path = cfg->path,
+                                .interval = ps->interval, .timeout = cfg->probe_timeout,
+                                .cache = *cache};
+}
+
+/* Reads the host's own keys of [plugin:NAME]; FALSE after refuse(). */
+static gboolean read_host_keys(vitals_loaded_plugin *lp, const vitals_config *cfg)
+{
+    GError *error = NULL;
+    bool isolate = false;
+    if (!vitals_config_plugin_host_value(cfg, lp->name, "isolate", VITALS_CFG_BOOL, &isolate, &error) ||
+        !vitals_config_plugin_host_value(cfg, lp->name, "deadline", VITALS_CFG_DOUBLE, &lp->deadline,
+                                         &error)) {
+        refuse(lp, "%s", error->message);
+        g_error_free(error);
+        return FALSE;
+    }
+    lp->isolate = isolate;
+    return TRUE;
+}
+
+/* Starts `lp` in a helper process: no code of it runs in the host. */
+static void load_isolated(vitals_loaded_plugin *lp, vitals_plugins *ps, const vitals_config *cfg)
+{
+    vitals_probe_options o;
+    char *cache = NULL;
+    vitals_plugins_probe_options(ps, cfg, &o, &cache);
+    lp->status = VITALS_PLUGIN_RUNNING;
+    vitals_supervise(ps, lp);
+    vitals_isolate_start(lp, &o);
+    g_free(cache);
+    vitals_log(VITALS_LOG_INFO, "loader", "starting plugin %s from %s in a helper process "
+               "(isolate = true)", lp->name, lp->path);
+}
+
+/* The probe's verdict on `lp`'s file; FALSE after refuse(). */
+static gboolean probe_passes(vitals_loaded_plugin *lp, vitals_plugins *ps, const vitals_config *cfg,
+                             const struct stat *st)
+{
+    if (ps->child || !ps->exe || !cfg->probe)
+        return TRUE;
+    vitals_probe_options o;
+    char *cache = NULL, *why = NULL;
+    vitals_plugins_probe_options(ps, cfg, &o, &cache);
+    vitals_verdict verdict = vitals_probe_plugin(&o, lp->path, st, &why);
+    if (verdict != VITALS_VERDICT_OK)
+        refuse(lp, "%s", why);
+    g_free(why);
+    g_free(cache);
+    return verdict == VITALS_VERDICT_OK;
+}
+
+void vitals_plugins_preprobe(const vitals_plugins *ps, const vitals_config *cfg, const char *file)
+{
+    if (ps->child || !ps->exe || !cfg->probe || !g_str_has_suffix(file, ".so"))
+        return;
+    vitals_loaded_plugin *lp = plugin_new(ps->dir, file, ps->registry, ps->interval, NULL);
+    struct stat st;
+    bool isolate = false;
+    GError *error = NULL;
+    /* Only what the load would probe: enabled, not isolated, a safe file. */
+    if (vitals_config_plugin_enabled(cfg, lp->name, &error) && !error &&
+        vitals_config_plugin_host_value(cfg, lp->name, "isolate", VITALS_CFG_BOOL, &isolate, &error) &&
+        !isolate && lstat(lp->path, &st) == 0 && S_ISREG(st.st_mode)) {
+        vitals_probe_options o;
+        char *cache = NULL, *why = NULL;
+        vitals_plugins_probe_options(ps, cfg, &o, &cache);
+        vitals_probe_plugin(&o, lp->path, &st, &why);
+        g_free(why);
+        g_free(cache);
+    }
+    g_clear_error(&error);
+    vitals_loaded_plugin_free(lp);
+}
+
 /* Loads one file into lp: check, configure, init. */
 static void load_one(vitals_loaded_plugin *lp, vitals_plugins *ps, const vitals_config *cfg)
 {
@@ -182,7 +321,20 @@ static void load_one(vitals_loaded_plugin *lp, vitals_plugins *ps, const vitals_
         }
         return;
     }
-    const vitals_plugin_info *info = open_and_check(lp, ps);
+    struct stat st;
+    if (!read_host_keys(lp, cfg) || !check_file(lp, &st))
+        return;
+    if (lp->isolate && !ps->child) {
+        if (ps->exe) {
+            load_isolated(lp, ps, cfg);
+            return;
+        }
+        vitals_log(VITALS_LOG_WARN, "loader", "plugin %s: isolate = true needs the vitals binary "
+                   "(not known here): loading it in-process", lp->name);
+    }
+    if (!probe_passes(lp, ps, cfg, &st))
+        return;
+    const vitals_plugin_info *info = open_and_check(lp, ps, &st);
     if (!info)
         return;
 
@@ -205,6 +357,8 @@ static void load_one(vitals_loaded_plugin *lp, vitals_plugins *ps, const vitals_
     }
     g_module_make_resident(lp->module);
     lp->status = VITALS_PLUGIN_RUNNING;
+    if (!ps->child)
+        vitals_supervise(ps, lp);
     vitals_log(VITALS_LOG_INFO, "loader", "loaded plugin %s %s (%u metrics) from %s", lp->name,
                info->version ? info->version : "?", lp->metrics, lp->path);
 }
@@ -214,8 +368,8 @@ static gint compare_names(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
-                                    vitals_registry *reg, vitals_router *router, double interval)
+vitals_plugins *vitals_plugins_new(const char *dir, vitals_registry *reg, vitals_router *router,
+                                   double interval, const vitals_host_api *api, gboolean child)
 {
     vitals_plugins *ps = g_new0(vitals_plugins, 1);
     ps->all = g_ptr_array_new();
@@ -224,6 +378,16 @@ vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
     ps->router = router;
     ps->interval = interval;
     ps->opened = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    ps->api = api;
+    ps->child = child;
+    ps->exe = child ? NULL : g_strdup(self_exe);
+    return ps;
+}
+
+vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
+                                    vitals_registry *reg, vitals_router *router, double interval)
+{
+    vitals_plugins *ps = vitals_plugins_new(dir, reg, router, interval, NULL, FALSE);
     GError *error = NULL;
     GDir *d = g_dir_open(dir, 0, &error);
     if (!d) {
@@ -250,6 +414,15 @@ vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
 
 void vitals_plugins_collect(vitals_plugins *ps)
 {
+    vitals_plugins_collect_within(ps, -1);
+}
+
+void vitals_plugins_collect_within(vitals_plugins *ps, double budget)
+{
+    if (!ps->child) {
+        vitals_supervisor_collect(ps, budget);
+        return;
+    }
     for (guint i = 0; i < ps->all->len; i++) {
         vitals_loaded_plugin *lp = ps->all->pdata[i];
         if (lp->status == VITALS_PLUGIN_RUNNING && lp->info->collect)
@@ -260,8 +433,11 @@ void vitals_plugins_collect(vitals_plugins *ps)
 guint vitals_plugins_running(const vitals_plugins *ps)
 {
     guint n = 0;
-    for (guint i = 0; i < ps->all->len; i++)
-        n += ((vitals_loaded_plugin *)ps->all->pdata[i])->status == VITALS_PLUGIN_RUNNING;
+    for (guint i = 0; i < ps->all->len; i++) {
+        const vitals_loaded_plugin *lp = ps->all->pdata[i];
+        /* An isolated plugin whose helper refused it is held, not running. */
+        n += lp->status == VITALS_PLUGIN_RUNNING && vitals_supervisor_state(lp) != VITALS_STATE_FAILED;
+    }
     return n;
 }
 
@@ -276,11 +452,36 @@ const vitals_loaded_plugin *vitals_plugins_find(const vitals_plugins *ps, const 
 }
 
 /* Calls shutdown() of a running plugin: the end of its life in the host. */
-static void stop(vitals_loaded_plugin *lp)
+static void shut_down(vitals_loaded_plugin *lp)
 {
-    if (lp->status == VITALS_PLUGIN_RUNNING && lp->info->shutdown)
+    if (lp->status == VITALS_PLUGIN_RUNNING && lp->info && lp->info->shutdown)
         lp->info->shutdown(&lp->pub);
     lp->status = VITALS_PLUGIN_DISABLED;
+}
+
+/* Ends a running plugin's life in the host: its helper is told to quit,
+ * or its worker is stopped and shutdown() called.  Returns FALSE when its
+ * collect() is stuck (see vitals_supervise_end): the caller withdraws it
+ * and then calls let_go(). */
+static gboolean stop(vitals_plugins *ps, vitals_loaded_plugin *lp)
+{
+    if (lp->iso)
+        vitals_isolate_stop(lp->iso);
+    if (!vitals_supervise_end(ps, lp))
+        return FALSE;
+    shut_down(lp);
+    return TRUE;
+}
+
+/* After a stuck plugin was withdrawn: its worker takes it over, or, if its
+ * collect() returned meanwhile, it ends here.  `lp` is gone either way. */
+static void let_go(vitals_loaded_plugin *lp)
+{
+    lp->router = NULL; /* its worker may outlive the router */
+    if (vitals_supervise_abandon(lp)) {
+        shut_down(lp);
+        vitals_loaded_plugin_free(lp);
+    }
 }
 
 gboolean vitals_plugins_unload(vitals_plugins *ps, const char *name)
@@ -292,12 +493,15 @@ gboolean vitals_plugins_unload(vitals_plugins *ps, const char *name)
         gboolean was_running = lp->status == VITALS_PLUGIN_RUNNING;
         if (lp->router)
             vitals_router_unsubscribe(lp->router, &lp->pub); /* no record arrives after stop */
-        stop(lp);
+        gboolean stopped = stop(ps, lp);
         withdraw(lp);
         if (was_running)
             vitals_log(VITALS_LOG_INFO, "loader", "unloaded plugin %s", lp->name);
         g_ptr_array_remove_index(ps->all, i);
-        plugin_free(lp);
+        if (stopped)
+            vitals_loaded_plugin_free(lp);
+        else
+            let_go(lp);
         return TRUE;
     }
     return FALSE;
@@ -306,7 +510,7 @@ gboolean vitals_plugins_unload(vitals_plugins *ps, const char *name)
 const vitals_loaded_plugin *vitals_plugins_reload(vitals_plugins *ps, const char *file,
                                                   const vitals_config *cfg)
 {
-    vitals_loaded_plugin *lp = plugin_new(ps->dir, file, ps->registry, ps->interval);
+    vitals_loaded_plugin *lp = plugin_new(ps->dir, file, ps->registry, ps->interval, ps->api);
     vitals_plugins_unload(ps, lp->name);
     lp->router = ps->router;
     load_one(lp, ps, cfg);
@@ -324,11 +528,21 @@ void vitals_plugins_shutdown(vitals_plugins *ps)
         return;
     for (guint i = ps->all->len; i-- > 0;) {
         vitals_loaded_plugin *lp = ps->all->pdata[i];
-        stop(lp);
-        plugin_free(lp);
+        if (lp->router)
+            vitals_router_unsubscribe(lp->router, &lp->pub);
+        if (stop(ps, lp)) {
+            vitals_loaded_plugin_free(lp);
+        } else {
+            /* Stuck in collect(): it may still call the host, which is
+             * going away; cut its handles, and leave it to its worker. */
+            vitals_plugin_forget_metrics(lp);
+            let_go(lp);
+        }
     }
     g_ptr_array_free(ps->all, TRUE);
     g_hash_table_destroy(ps->opened);
+    vitals_supervisor_forget(ps);
+    g_free(ps->exe);
     if (ps->private_dir) {
         /* Mapped copies may be unlinked: the mappings stay valid. */
         for (guint n = 1; n <= ps->copies; n++) {

@@ -7,6 +7,13 @@
  * duplicate), its state is filled from [plugin:NAME] and init() is called.
  * A plugin that fails any step is logged with the reason and skipped; the
  * host runs on.  A plugin that passed init is made resident (never dlclosed).
+ *
+ * Before any of its code runs in the host, a file must be owned by root or
+ * by the host's user and be writable by no one else (nor its directory),
+ * and, when probing is on, it must have come through a probe (probe.h).
+ * A plugin with `isolate = true` is never opened in the host at all: it
+ * runs in a helper process (isolate.h).  Every running plugin's collect()
+ * is supervised (supervisor.h): a deadline, a state, gaps while stalled.
  */
 #ifndef VITALS_LOADER_H
 #define VITALS_LOADER_H
@@ -15,8 +22,16 @@
 #include <gmodule.h>
 
 #include "config.h"
+#include "probe.h"
 #include "registry.h"
 #include "router.h"
+
+/* The most metrics one plugin may register; the rest are refused (one log
+ * line), so a runaway plugin cannot grow the host without bound. */
+#define VITALS_PLUGIN_MAX_METRICS 1000
+
+typedef struct vitals_supervised vitals_supervised; /* supervisor.c */
+typedef struct vitals_isolated vitals_isolated;     /* isolate.c    */
 
 #define VITALS_PLUGIN_ERROR (vitals_plugin_error_quark())
 GQuark vitals_plugin_error_quark(void);
@@ -42,6 +57,17 @@ typedef struct vitals_loaded_plugin {
     vitals_router *router;    /* NULL when ingest is off */
     double interval;
     guint metrics;            /* descriptors it registered */
+
+    /* What the plugin holds of the host, so the host can take it back:
+     * `lock` guards `handles` and what each handle points to, because the
+     * plugin's threads (collect, ingest) and the sampler both use them. */
+    GMutex lock;
+    GPtrArray *handles;       /* vitals_metric_handle*, in registration order */
+    gboolean limit_logged;    /* the VITALS_PLUGIN_MAX_METRICS line was said */
+    double deadline;          /* seconds collect() may take before it is stalled */
+    gboolean isolate;         /* runs in a helper process (iso != NULL)         */
+    vitals_supervised *sup;   /* supervision of its collect(); NULL when none   */
+    vitals_isolated *iso;
 } vitals_loaded_plugin;
 
 typedef struct vitals_plugins {
@@ -53,6 +79,10 @@ typedef struct vitals_plugins {
     GHashTable *opened;       /* paths dlopen has seen -> their "dev:ino" */
     char *private_dir;        /* copies of replaced files, made on demand */
     guint copies;
+    const vitals_host_api *api; /* the table plugins get (a helper's forwards) */
+    gboolean child;           /* in a probe or helper: no probe, isolation or workers */
+    char *exe;                /* the host binary for probes and helpers, or NULL */
+    GHashTable *host_metrics; /* plugin name -> its state metrics (supervisor.c) */
 } vitals_plugins;
 
 /* Loads the directory.  A missing or unreadable directory is logged and
@@ -60,6 +90,24 @@ typedef struct vitals_plugins {
  * `router` takes the plugins' ingest subscriptions (NULL: ingest is off). */
 vitals_plugins *vitals_plugins_load(const char *dir, const vitals_config *cfg,
                                     vitals_registry *reg, vitals_router *router, double interval);
+
+/* An empty set for `dir`, to fill with vitals_plugins_reload() (a probe or
+ * a helper loads one file this way).  `api` NULL: the host's own table. */
+vitals_plugins *vitals_plugins_new(const char *dir, vitals_registry *reg, vitals_router *router,
+                                   double interval, const vitals_host_api *api, gboolean child);
+
+/* The vitals binary that probes and helpers run (main sets it; NULL, the
+ * default, turns probing and isolation off, as in the unit tests). */
+void vitals_plugins_set_exe(const char *exe);
+
+/* The probe settings of `cfg` for this set (exe NULL when probing is off). */
+void vitals_plugins_probe_options(const vitals_plugins *ps, const vitals_config *cfg,
+                                  vitals_probe_options *o, char **cache);
+
+/* Runs the probe for `file` now, if it is due, so that a later reload on
+ * the sampler thread finds the verdict cached (the watcher thread calls it
+ * before reporting a file).  Any thread. */
+void vitals_plugins_preprobe(const vitals_plugins *ps, const vitals_config *cfg, const char *file);
 
 /*
  * (Re)loads the file `file` (a name in the plugins directory) with `cfg`:
@@ -75,8 +123,13 @@ const vitals_loaded_plugin *vitals_plugins_reload(vitals_plugins *ps, const char
  * its metrics are retired.  FALSE when no such plugin is known. */
 gboolean vitals_plugins_unload(vitals_plugins *ps, const char *name);
 
-/* Calls collect() of every running plugin (sampler thread). */
+/* Calls collect() of every running plugin and waits for them, each at
+ * most until its deadline (sampler thread; see supervisor.h). */
 void vitals_plugins_collect(vitals_plugins *ps);
+
+/* The same, waiting at most `budget` seconds in all: the sampler's tick,
+ * which must freeze its frame on time whatever a plugin does. */
+void vitals_plugins_collect_within(vitals_plugins *ps, double budget);
 
 guint vitals_plugins_running(const vitals_plugins *ps);
 const vitals_loaded_plugin *vitals_plugins_find(const vitals_plugins *ps, const char *name);
@@ -84,7 +137,23 @@ const vitals_loaded_plugin *vitals_plugins_find(const vitals_plugins *ps, const 
 /* Calls shutdown() of every running plugin, then frees the set. */
 void vitals_plugins_shutdown(vitals_plugins *ps);
 
+/* Frees a plugin the set no longer holds (its module stays mapped once
+ * its code ran). */
+void vitals_loaded_plugin_free(vitals_loaded_plugin *lp);
+
 /* The host API table (plugin_api.c). */
 const vitals_host_api *vitals_host_api_table(void);
+
+/* Marks every metric of `lp` as having no value (a gap) until it sets
+ * them again (plugin_api.c).  Any thread. */
+void vitals_plugin_clear_values(vitals_loaded_plugin *lp);
+
+/* Detaches `lp`'s handles from the registry: calls through them do nothing
+ * from now on, so its metrics can be retired even while its code may
+ * still run (plugin_api.c).  Any thread. */
+void vitals_plugin_forget_metrics(vitals_loaded_plugin *lp);
+
+/* The metric handle `lp` registered with id `id` and still holds, or NULL. */
+vitals_metric *vitals_plugin_find_metric(vitals_loaded_plugin *lp, const char *id);
 
 #endif

@@ -26,10 +26,13 @@
 #include "ingest.h"
 #include "loader.h"
 #include "log.h"
+#include "net.h"
 #include "notify.h"
+#include "plugin_helper.h"
 #include "registry.h"
 #include "registry_json.h"
 #include "sampler.h"
+#include "tls.h"
 #include "watcher.h"
 #include "ws_hub.h"
 
@@ -141,15 +144,52 @@ static gboolean apply_command_line(vitals_config *cfg, const cli_options *cli, G
     return TRUE;
 }
 
-/* Thousands of WebSocket clients need thousands of descriptors. */
-static void raise_fd_limit(void)
+/* Descriptors the host needs besides its WebSocket clients: plugins, HTTP
+ * requests, ingest, logs. */
+#define FD_RESERVE 256
+
+/* Thousands of WebSocket clients need thousands of descriptors: the soft
+ * limit goes up to the hard one, and a hard limit below max_clients is said
+ * at start rather than discovered as refused connections. */
+static void raise_fd_limit(int max_clients)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t old = rl.rlim_cur;
         rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
             vitals_log(VITALS_LOG_WARN, "host", "cannot raise the open-file limit: %s", g_strerror(errno));
+            rl.rlim_cur = old;
+        }
     }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)max_clients + FD_RESERVE)
+        vitals_log(VITALS_LOG_WARN, "host", "[host] max_clients is %d but the open-file limit is %llu: "
+                   "WebSocket clients beyond about %llu will be refused; raise the limit "
+                   "(ulimit -n, LimitNOFILE=) or lower max_clients", max_clients,
+                   (unsigned long long)rl.rlim_cur,
+                   rl.rlim_cur > FD_RESERVE ? (unsigned long long)(rl.rlim_cur - FD_RESERVE) : 0ULL);
+}
+
+/*
+ * Only loopback is safe without a token: anything else may be reachable by
+ * other machines.  Returns FALSE with a one-line reason when the host must
+ * not start.  A name that does not resolve is left to the bind to report.
+ */
+static gboolean check_exposure(const vitals_config *cfg, GError **error)
+{
+    if (cfg->auth_token || vitals_net_is_loopback(cfg->listen) != 0)
+        return TRUE;
+    if (cfg->allow_anonymous) {
+        vitals_log(VITALS_LOG_WARN, "host", "serving %s without a token (allow_anonymous = true): "
+                   "anyone who can reach it reads every metric", cfg->listen);
+        return TRUE;
+    }
+    g_set_error(error, VITALS_CONFIG_ERROR, VITALS_CONFIG_ERROR_VALUE,
+                "listen address %s is not loopback: set [host] auth_token (or allow_anonymous = true "
+                "to serve it to anyone), or listen on 127.0.0.1", cfg->listen);
+    return FALSE;
 }
 
 /*
@@ -243,6 +283,15 @@ static char *hub_metrics(void *user, size_t *len)
 
 int main(int argc, char **argv)
 {
+    /* `vitals --plugin-probe|--plugin-helper FILE`: run one plugin for a
+     * host (probe.h, isolate.h), never the host itself. */
+    if (vitals_plugin_child_requested(argc, argv))
+        return vitals_plugin_child_main(argc, argv);
+    /* The binary by name, so a tool that runs the host (valgrind) is not
+     * what the children run; /proc/self/exe if the file is gone. */
+    char *exe = g_file_read_link("/proc/self/exe", NULL);
+    vitals_plugins_set_exe(exe && g_file_test(exe, G_FILE_TEST_IS_EXECUTABLE) ? exe : "/proc/self/exe");
+    g_free(exe);
     cli_options cli = {0};
     parse_command_line(&argc, &argv, &cli);
     if (cli.version) {
@@ -263,7 +312,7 @@ int main(int argc, char **argv)
     if (!config_path && g_file_test(vitals_default_config_file(), G_FILE_TEST_EXISTS))
         config_path = vitals_default_config_file();
     if ((config_path && !vitals_config_load(&cfg, config_path, &error)) ||
-        !apply_command_line(&cfg, &cli, &error)) {
+        !apply_command_line(&cfg, &cli, &error) || (!cli.list_plugins && !check_exposure(&cfg, &error))) {
         fprintf(stderr, "vitals: %s\n", error->message);
         g_error_free(error);
         vitals_config_clear(&cfg);
@@ -284,7 +333,7 @@ int main(int argc, char **argv)
         cli_options_clear(&cli);
         return 1;
     }
-    raise_fd_limit();
+    raise_fd_limit(cfg.max_clients);
 
     vitals_log(VITALS_LOG_INFO, "host", "vitals %s starting (config: %s)", VITALS_VERSION,
                config_path ? config_path : "built-in defaults");
@@ -296,14 +345,20 @@ int main(int argc, char **argv)
 
     hub_context hub_ctx = {.registry = reg, .interval = cfg.interval};
     vitals_hub_callbacks callbacks = {.user = &hub_ctx, .hello = hub_hello, .metrics = hub_metrics};
-    vitals_hub_options hub_options = {.max_message = 64 * 1024, .max_queue_bytes = 1024 * 1024,
-                                      .ping_interval = cfg.ping_interval};
+    vitals_hub_options hub_options = {.max_message = (size_t)cfg.ws_max_message,
+                                      .max_queue_bytes = 1024 * 1024,
+                                      .ping_interval = cfg.ping_interval,
+                                      .max_clients = (unsigned)cfg.max_clients,
+                                      .send_timeout = cfg.send_timeout};
     vitals_hub *hub = vitals_hub_new(&callbacks, &hub_options);
     vitals_http *http = NULL;
+    vitals_tls *tls = NULL;
     vitals_sampler *sampler = NULL;
     vitals_watcher *watcher = NULL;
     gint plugins_running = (gint)vitals_plugins_running(plugins);
     int status = 1;
+    if (!vitals_tls_load(&cfg, &tls, &error))
+        goto out;
     if (sink && !(udp = vitals_ingest_udp_start(cfg.ingest_listen, cfg.ingest_port, sink, &error)))
         goto out;
     if (!vitals_hub_start(hub, &error))
@@ -312,7 +367,11 @@ int main(int argc, char **argv)
                                         .web_root = cfg.web_root, .interval = cfg.interval,
                                         .registry = reg, .hub = hub,
                                         .plugins_running = &plugins_running,
-                                        .ingest = sink, .ingest_udp_port = vitals_ingest_udp_port(udp)};
+                                        .ingest = sink, .ingest_udp_port = vitals_ingest_udp_port(udp),
+                                        .auth_token = cfg.auth_token,
+                                        .allowed_origins = cfg.allowed_origins,
+                                        .http_timeout = (unsigned)cfg.http_timeout,
+                                        .max_clients = (unsigned)cfg.max_clients, .tls = tls};
     http = vitals_http_start(&http_options, &error);
     if (!http)
         goto out;
@@ -347,6 +406,7 @@ out:
     vitals_sampler_stop(sampler);
     vitals_hub_stop(hub, 0.5);
     vitals_http_stop(http);
+    vitals_tls_free(tls);
     vitals_hub_free(hub);
     vitals_plugins_shutdown(plugins);
     vitals_ingest_sink_free(sink);

@@ -1,5 +1,6 @@
 /*
- * net.c — binding and naming sockets, once for every part of the host.
+ * net.c — binding and naming sockets, once for every part of the host, and
+ * telling a loopback address from one other machines can reach.
  */
 #include "net.h"
 
@@ -56,4 +57,35 @@ void vitals_net_name(const struct sockaddr *addr, socklen_t len, char *out, size
         snprintf(out, size, "%s:%s", host, serv);
     else
         snprintf(out, size, "?");
+}
+
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+static int addr_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return 0;
+}
+
+int vitals_net_is_loopback(const char *host)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    if (!host || getaddrinfo(host, "0", &hints, &res) != 0)
+        return -1;
+    /* Every address the name stands for must be loopback: a name that also
+     * resolves to a public address is not. */
+    int loopback = 1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        if (!addr_is_loopback(ai->ai_addr))
+            loopback = 0;
+    freeaddrinfo(res);
+    return loopback;
 }

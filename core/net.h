@@ -1,7 +1,7 @@
 /*
  * net.h — the socket chores the HTTP server and the UDP ingest share:
- * resolving and binding an address, the port a socket got, and a peer's
- * "host:port" for logs.  Callers phrase their own errors.
+ * resolving and binding an address, the port a socket got, whether an
+ * address is loopback, and a peer's "host:port" for logs.  Callers phrase their own errors.
  */
 #ifndef VITALS_NET_H
 #define VITALS_NET_H
@@ -20,6 +20,10 @@ int vitals_net_bind(const char *host, int port, int type, int *gai_error);
 
 /* The local port of a bound socket, 0 if unknown. */
 uint16_t vitals_net_port(int fd);
+
+/* 1 if every address `host` resolves to is loopback (127.0.0.0/8, ::1),
+ * 0 if any is not (0.0.0.0 and :: are not), -1 if it does not resolve. */
+int vitals_net_is_loopback(const char *host);
 
 /* "host:port" of `addr` (numeric), or "?" when it cannot be written. */
 void vitals_net_name(const struct sockaddr *addr, socklen_t len, char *out, size_t size);

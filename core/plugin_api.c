@@ -4,6 +4,12 @@
  * Each entry is a thin adapter from the public ABI to the registry and the
  * log, so the ABI can stay frozen while the core changes underneath.
  * APPEND ONLY, like the struct it fills.
+ *
+ * The `vitals_metric *` a plugin holds is not the registry's metric but a
+ * handle that points to it.  The host can cut that link (a stalled plugin
+ * unloaded while its collect() still runs, say) and the plugin's later
+ * calls land on nothing instead of on freed memory; and the host knows
+ * every metric a plugin holds, to show gaps for all of them at once.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -12,10 +18,71 @@
 #include "loader.h"
 #include "log.h"
 
+/* What a plugin's `vitals_metric *` really points to. */
+typedef struct vitals_metric_handle {
+    vitals_loaded_plugin *lp;
+    vitals_metric *metric; /* the registry's; NULL once forgotten */
+    char *id;
+} vitals_metric_handle;
+
 static vitals_loaded_plugin *host_side(vitals_plugin *p)
 {
     /* `pub` is the first member of vitals_loaded_plugin. */
     return (vitals_loaded_plugin *)p;
+}
+
+static void handle_free(gpointer data)
+{
+    vitals_metric_handle *h = data;
+    g_free(h->id);
+    g_free(h);
+}
+
+/* Runs `fn` on the registry metric behind handle `m`, under the plugin's
+ * lock so the link cannot be cut halfway. */
+#define WITH_METRIC(m, call)                                                                    \
+    do {                                                                                        \
+        vitals_metric_handle *h_ = (vitals_metric_handle *)(m);                                 \
+        if (!h_)                                                                                \
+            break;                                                                              \
+        g_mutex_lock(&h_->lp->lock);                                                            \
+        if (h_->metric) {                                                                       \
+            vitals_metric *metric_ = h_->metric;                                                \
+            call;                                                                               \
+        }                                                                                       \
+        g_mutex_unlock(&h_->lp->lock);                                                          \
+    } while (0)
+
+void vitals_plugin_clear_values(vitals_loaded_plugin *lp)
+{
+    g_mutex_lock(&lp->lock);
+    for (guint i = 0; lp->handles && i < lp->handles->len; i++) {
+        vitals_metric_handle *h = lp->handles->pdata[i];
+        if (h->metric)
+            vitals_metric_clear(h->metric);
+    }
+    g_mutex_unlock(&lp->lock);
+}
+
+void vitals_plugin_forget_metrics(vitals_loaded_plugin *lp)
+{
+    g_mutex_lock(&lp->lock);
+    for (guint i = 0; lp->handles && i < lp->handles->len; i++)
+        ((vitals_metric_handle *)lp->handles->pdata[i])->metric = NULL;
+    g_mutex_unlock(&lp->lock);
+}
+
+vitals_metric *vitals_plugin_find_metric(vitals_loaded_plugin *lp, const char *id)
+{
+    vitals_metric_handle *found = NULL;
+    g_mutex_lock(&lp->lock);
+    for (guint i = 0; lp->handles && i < lp->handles->len && !found; i++) {
+        vitals_metric_handle *h = lp->handles->pdata[i];
+        if (h->metric && strcmp(h->id, id) == 0)
+            found = h;
+    }
+    g_mutex_unlock(&lp->lock);
+    return (vitals_metric *)found;
 }
 
 static vitals_metric *api_metric_register(vitals_plugin *p, const vitals_metric_desc *desc)
@@ -27,49 +94,65 @@ static vitals_metric *api_metric_register(vitals_plugin *p, const vitals_metric_
         return NULL;
     }
     /* Read only the fields the plugin's ABI minor had: its struct may end
-     * before the fields a newer minor appended. */
+     * before the fields a newer minor appended.  (An isolated plugin's
+     * descriptor arrives whole from its helper: no info here.) */
     vitals_metric_desc copy = {0};
     size_t known = lp->info && lp->info->abi_minor < 2 ? offsetof(vitals_metric_desc, family)
                                                        : sizeof copy;
     memcpy(&copy, desc, known);
+    g_mutex_lock(&lp->lock);
+    if (!lp->handles)
+        lp->handles = g_ptr_array_new_with_free_func(handle_free);
+    if (lp->handles->len >= VITALS_PLUGIN_MAX_METRICS) {
+        gboolean first = !lp->limit_logged;
+        lp->limit_logged = TRUE;
+        g_mutex_unlock(&lp->lock);
+        if (first)
+            vitals_log(VITALS_LOG_WARN, lp->name, "metric '%s' refused: a plugin may register at "
+                       "most %d metrics; every further one is refused too (said once)",
+                       copy.id ? copy.id : "(null)", VITALS_PLUGIN_MAX_METRICS);
+        return NULL;
+    }
     vitals_metric *m = vitals_registry_add(lp->registry, lp->name, &copy, &error);
     if (!m) {
+        g_mutex_unlock(&lp->lock);
         vitals_log(VITALS_LOG_WARN, lp->name, "%s", error->message);
         g_error_free(error);
         return NULL;
     }
+    vitals_metric_handle *h = g_new0(vitals_metric_handle, 1);
+    h->lp = lp;
+    h->metric = m;
+    h->id = g_strdup(copy.id);
+    g_ptr_array_add(lp->handles, h);
     lp->metrics++;
-    return m;
+    g_mutex_unlock(&lp->lock);
+    return (vitals_metric *)h;
 }
 
 static void api_metric_set(vitals_metric *m, double value)
 {
-    if (m)
-        vitals_metric_set(m, value);
+    WITH_METRIC(m, vitals_metric_set(metric_, value));
 }
 
 static void api_metric_add(vitals_metric *m, double delta)
 {
-    if (m)
-        vitals_metric_add(m, delta);
+    WITH_METRIC(m, vitals_metric_add(metric_, delta));
 }
 
 static void api_metric_observe(vitals_metric *m, double value)
 {
-    if (m)
-        vitals_metric_observe(m, value);
+    WITH_METRIC(m, vitals_metric_observe(metric_, value));
 }
 
 static void api_metric_set_text(vitals_metric *m, const char *text)
 {
-    if (m)
-        vitals_metric_set_text(m, text);
+    WITH_METRIC(m, vitals_metric_set_text(metric_, text));
 }
 
 static void api_metric_clear(vitals_metric *m)
 {
-    if (m)
-        vitals_metric_clear(m);
+    WITH_METRIC(m, vitals_metric_clear(metric_));
 }
 
 static void api_log(vitals_plugin *p, vitals_log_level level, const char *fmt, ...)

@@ -6,6 +6,10 @@
  * queued up).  One eventfd wakes the thread to stop, another to apply
  * queued plugin changes at once rather than at the next tick.  Each tick's
  * sample is encoded once here and the same bytes go to every client.
+ *
+ * The plugins' collect() calls run on their own threads or helpers
+ * (supervisor.h); a tick waits for them at most half an interval, so a
+ * plugin that hangs costs its own metrics a gap, never the others a tick.
  */
 #include "sampler.h"
 
@@ -39,6 +43,7 @@ struct vitals_sampler {
     int timer_fd, stop_fd, command_fd;
     GThread *thread;
     GMutex lock;              /* guards `commands` */
+    GMutex cfg_lock;          /* guards `cfg` against the watcher's probes */
     GQueue commands;
     guint generation_sent;
     guint64 overruns;
@@ -59,9 +64,14 @@ static void announce(vitals_sampler *s, const vitals_desc_set *set)
     s->generation_sent = set->generation;
 }
 
+/* The share of an interval a tick waits for the plugins' collect(). */
+#define COLLECT_BUDGET 0.5
+
 static void tick(vitals_sampler *s)
 {
-    vitals_plugins_collect(s->plugins);
+    vitals_plugins_collect_within(s->plugins, s->interval * COLLECT_BUDGET);
+    /* An isolated plugin may fail between commands: keep /healthz true. */
+    g_atomic_int_set(s->running, (gint)vitals_plugins_running(s->plugins));
     vitals_frame *frame = vitals_registry_snapshot(s->reg, g_get_real_time() / 1e6);
     size_t len = 0;
     announce(s, frame->descs);
@@ -135,8 +145,10 @@ static void apply_config(vitals_sampler *s, vitals_config *next)
         return;
     }
     /* Swap first: the reloaded plugins must read the new sections. */
+    g_mutex_lock(&s->cfg_lock);
     vitals_config *old = s->owned_cfg;
     s->cfg = s->owned_cfg = next;
+    g_mutex_unlock(&s->cfg_lock);
     for (guint i = 0; i < files->len; i++) {
         vitals_log(VITALS_LOG_INFO, "sampler", "config of %s changed: restarting it",
                    (char *)files->pdata[i]);
@@ -193,6 +205,13 @@ static void queue_command(vitals_sampler *s, command *c)
 
 void vitals_sampler_plugin_file(vitals_sampler *s, const char *file, gboolean removed)
 {
+    /* Probe here, on the caller's thread: a plugin that hangs in init must
+     * hold up the watcher, not the ticks.  The load then finds the verdict. */
+    if (!removed) {
+        g_mutex_lock(&s->cfg_lock);
+        vitals_plugins_preprobe(s->plugins, s->cfg, file);
+        g_mutex_unlock(&s->cfg_lock);
+    }
     command *c = g_new0(command, 1);
     c->file = g_strdup(file);
     c->removed = removed;
@@ -250,6 +269,7 @@ vitals_sampler *vitals_sampler_start(double interval, vitals_registry *reg, vita
     s->cfg = cfg;
     s->running = running;
     g_mutex_init(&s->lock);
+    g_mutex_init(&s->cfg_lock);
     g_queue_init(&s->commands);
     g_atomic_int_set(running, (gint)vitals_plugins_running(plugins));
     s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -303,5 +323,6 @@ void vitals_sampler_stop(vitals_sampler *s)
         g_free(s->owned_cfg);
     }
     g_mutex_clear(&s->lock);
+    g_mutex_clear(&s->cfg_lock);
     g_free(s);
 }

@@ -8,7 +8,9 @@
  *
  *   - frame header parsing (ws_frame_parse) and writing (ws_frame_header),
  *   - payload unmasking (ws_unmask),
- *   - UTF-8 and close payload validation,
+ *   - UTF-8 validation, whole or incremental (a text message fails at its
+ *     first bad byte, even when a character is split across fragments), and
+ *     close payload validation,
  *   - server close frames (ws_close_frame),
  *   - the handshake's Sec-WebSocket-Accept value (ws_accept_key), and
  *   - ws_reader, an incremental reader that turns any split of the client's
@@ -177,49 +179,52 @@ void ws_unmask(uint8_t *buf, size_t len, const uint8_t mask[4], uint64_t offset)
 }
 
 /*
- * True if s[0..len) is well-formed UTF-8 (RFC 3629): no overlong forms, no
- * UTF-16 surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated or
- * stray continuation bytes.  An empty string is valid.
+ * Feeds s[0..len) to an incremental UTF-8 check whose state `u` carries a
+ * character split across calls (a text message's fragments, or the pieces
+ * one fragment arrives in).  Returns false at the first byte that cannot be
+ * part of well-formed UTF-8 (RFC 3629: no overlong forms, no UTF-16
+ * surrogates, nothing above U+10FFFF), so a bad message fails as soon as the
+ * byte shows, not when the message ends.  The ranges of the byte after each
+ * lead are those of Unicode's table 3-7, which excludes overlongs and
+ * surrogates without decoding code points.
+ */
+bool ws_utf8_feed(ws_utf8 *u, const uint8_t *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = s[i];
+        if (u->need == 0) {
+            if (c < 0x80)
+                continue;
+            if (c >= 0xC2 && c <= 0xDF)
+                u->need = 1;
+            else if (c >= 0xE0 && c <= 0xEF)
+                u->need = 2;
+            else if (c >= 0xF0 && c <= 0xF4)
+                u->need = 3;
+            else
+                return false; /* a stray continuation byte, C0/C1 or F5..FF */
+            u->lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+            u->hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+            continue;
+        }
+        if (c < u->lo || c > u->hi)
+            return false;
+        u->lo = 0x80;
+        u->hi = 0xBF;
+        u->need--;
+    }
+    return true;
+}
+
+/*
+ * True if s[0..len) is well-formed UTF-8 (no overlong forms, no UTF-16
+ * surrogates, nothing above U+10FFFF, no truncated or stray continuation
+ * bytes).  An empty string is valid.
  */
 bool ws_utf8_valid(const uint8_t *s, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t more;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) {
-            more = 1;
-            cp = c & 0x1F;
-            min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            more = 2;
-            cp = c & 0x0F;
-            min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            more = 3;
-            cp = c & 0x07;
-            min = 0x10000;
-        } else {
-            return false; /* continuation byte or 0xF8..0xFF as a lead */
-        }
-        if (len - i - 1 < more)
-            return false;
-        for (size_t j = 1; j <= more; j++) {
-            uint8_t b = s[i + j];
-            if ((b & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (b & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += more + 1;
-    }
-    return true;
+    ws_utf8 u = {0};
+    return ws_utf8_feed(&u, s, len) && u.need == 0;
 }
 
 /* True for close codes a peer may send (RFC 6455 section 7.4). */
@@ -430,6 +435,7 @@ static uint16_t ws_reader_start_frame(ws_reader *r, const char **why)
         r->in_message = true;
         r->message_opcode = f->opcode;
         r->message_len = 0;
+        memset(&r->utf8, 0, sizeof r->utf8);
     }
     if (!ws_reader_reserve(r, r->message_len + (size_t)f->payload_len)) {
         *why = "out of memory for message";
@@ -479,8 +485,9 @@ static bool ws_reader_end_frame(ws_reader *r, ws_event *ev)
     size_t mlen = r->message_len;
     r->in_message = false;
     r->message_len = 0;
-    if (op == WS_OP_TEXT && !ws_utf8_valid(r->message, mlen)) {
-        ws_reader_fail(r, ev, WS_CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8", 0);
+    /* Every byte was checked on arrival; only a character left open remains. */
+    if (op == WS_OP_TEXT && r->utf8.need) {
+        ws_reader_fail(r, ev, WS_CLOSE_INVALID_PAYLOAD, "text message ends inside a UTF-8 character", 0);
         return true;
     }
     ev->type = op == WS_OP_TEXT ? WS_EV_TEXT : WS_EV_BINARY;
@@ -561,6 +568,12 @@ size_t ws_reader_feed(ws_reader *r, const uint8_t *buf, size_t len, ws_event *ev
                 r->message_len += n;
             r->frame_done += n;
             used += n;
+            /* Fail fast (RFC 6455 8.1): a bad byte ends the connection now,
+             * not after the rest of a message that can never be valid. */
+            if (!ws_opcode_is_control(f->opcode) && r->message_opcode == WS_OP_TEXT &&
+                !ws_utf8_feed(&r->utf8, dst, n))
+                return ws_reader_fail(r, ev, WS_CLOSE_INVALID_PAYLOAD,
+                                      "text message is not valid UTF-8", used);
         }
         if (r->frame_done < f->payload_len)
             return used; /* all input consumed mid-payload */

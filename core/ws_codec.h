@@ -75,6 +75,17 @@ void ws_unmask(uint8_t *buf, size_t len, const uint8_t mask[4], uint64_t offset)
 /* True if s[0..len) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 bool ws_utf8_valid(const uint8_t *s, size_t len);
 
+/* An incremental UTF-8 check: zero it, feed the pieces in order; the text so
+ * far is well-formed while ws_utf8_feed returns true, and complete when
+ * `need` is 0 (no character left open). */
+typedef struct ws_utf8 {
+    uint8_t need;   /* continuation bytes still expected */
+    uint8_t lo, hi; /* the range the next continuation byte must be in */
+} ws_utf8;
+
+/* Feeds s[0..len); false at the first byte well-formed UTF-8 cannot have. */
+bool ws_utf8_feed(ws_utf8 *u, const uint8_t *s, size_t len);
+
 /*
  * Checks a close frame payload: empty, or a 2-byte valid code (1000-1003,
  * 1007-1011, 3000-4999) followed by UTF-8.  Sets *code (1005 when empty).
@@ -125,6 +136,7 @@ typedef struct ws_reader {
     ws_opcode message_opcode;
     uint8_t *message;
     size_t message_len, message_cap;
+    ws_utf8 utf8;         /* a text message is checked as its bytes arrive */
     /* control frame payload (at most 125 bytes) */
     uint8_t control[125];
     bool failed;

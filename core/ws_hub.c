@@ -8,9 +8,11 @@
  * a client is never touched by two threads and needs no lock.
  *
  * Memory: a broadcast is framed once into a reference-counted message that
- * every client's queue points at.  A queue over its byte budget drops its
- * oldest samples that have not started to go out; a client whose replies
- * alone exceed four budgets is disconnected.
+ * every client's queue points at (ws_queue.c).  A queue over its byte budget
+ * keeps only the newest sample; a client whose replies alone exceed four
+ * budgets, or whose queue has not emptied for send_timeout seconds, is
+ * disconnected.  The number of clients is capped: the HTTP layer reserves a
+ * slot before it answers 101, and the slot is freed with the client.
  */
 #include "ws_hub.h"
 
@@ -25,15 +27,11 @@
 
 #include "log.h"
 #include "ws_codec.h"
+#include "ws_queue.h"
 
-/* One framed message, shared by every queue it sits in. */
-typedef struct hub_msg {
-    gint refs;
-    uint64_t seq;       /* sample sequence, 0 for anything else */
-    gboolean droppable; /* a sample: a newer one supersedes it */
-    size_t len;
-    uint8_t bytes[];
-} hub_msg;
+/* SO_SNDBUF of every client socket (the kernel doubles it): a few seconds
+ * of samples even for large dashboards, a hello in a few writes. */
+#define HUB_SNDBUF (64 * 1024)
 
 typedef struct hub_client {
     int fd;
@@ -41,15 +39,13 @@ typedef struct hub_client {
     void *release_arg;
     char *peer;
     ws_reader reader;
-    GQueue queue;          /* hub_msg*, oldest first */
-    size_t head_sent;      /* bytes of the queue's head already written */
-    size_t queued_bytes;
+    vitals_ws_queue queue;
     uint64_t skip_seq;     /* samples up to this one came with the hello */
-    guint64 dropped;       /* samples dropped for this slow client */
     gboolean want_out;     /* EPOLLOUT is armed */
     gboolean close_sent, close_received, write_shut;
     gint64 close_deadline; /* when to give up on the peer's close reply */
     gint64 ping_sent_at;   /* 0 when no ping is outstanding */
+    gint64 behind_since;   /* 0, or since when its queue has not emptied */
 } hub_client;
 
 typedef struct pending_adopt {
@@ -67,51 +63,16 @@ struct vitals_hub {
     int epfd, wakefd;
     GThread *thread;
     GMutex lock;           /* guards the three fields below */
-    GQueue inbox;          /* hub_msg* to broadcast */
+    GQueue inbox;          /* vitals_ws_msg* to broadcast */
     GQueue adoptions;      /* pending_adopt* */
     gboolean stopping;
     GPtrArray *clients;    /* hub thread only */
     gint nclients;         /* atomic mirror of clients->len */
+    gint slots;            /* atomic: reserved + pending + adopted clients */
     gint64 next_ping;
+    gint64 next_sweep;
     gint64 stop_deadline;
 };
-
-/* ---- messages -------------------------------------------------------- */
-
-static hub_msg *msg_new(ws_opcode opcode, const void *payload, size_t len, uint64_t seq,
-                        gboolean droppable)
-{
-    uint8_t header[WS_MAX_HEADER];
-    size_t header_len = ws_frame_header(header, true, opcode, len);
-    hub_msg *m = g_malloc(sizeof *m + header_len + len);
-    m->refs = 1;
-    m->seq = seq;
-    m->droppable = droppable;
-    m->len = header_len + len;
-    memcpy(m->bytes, header, header_len);
-    if (len)
-        memcpy(m->bytes + header_len, payload, len);
-    return m;
-}
-
-static hub_msg *msg_close(uint16_t code, const char *reason)
-{
-    uint8_t frame[WS_MAX_HEADER + 125];
-    size_t len = ws_close_frame(frame, code, reason);
-    hub_msg *m = g_malloc(sizeof *m + len);
-    m->refs = 1;
-    m->seq = 0;
-    m->droppable = FALSE;
-    m->len = len;
-    memcpy(m->bytes, frame, len);
-    return m;
-}
-
-static void msg_unref(hub_msg *m)
-{
-    if (g_atomic_int_dec_and_test(&m->refs))
-        g_free(m);
-}
 
 /* ---- clients --------------------------------------------------------- */
 
@@ -119,14 +80,13 @@ static void client_destroy(vitals_hub *hub, hub_client *c, const char *why)
 {
     epoll_ctl(hub->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     vitals_log(VITALS_LOG_INFO, c->peer, "websocket closed: %s%s", why,
-               c->dropped ? " (samples were dropped for a slow reader)" : "");
-    hub_msg *m;
-    while ((m = g_queue_pop_head(&c->queue)))
-        msg_unref(m);
+               c->queue.dropped ? " (samples were dropped for a slow reader)" : "");
+    vitals_ws_queue_clear(&c->queue);
     ws_reader_free(&c->reader);
     c->release(c->release_arg); /* the socket is the HTTP layer's to close */
     g_ptr_array_remove_fast(hub->clients, c);
     g_atomic_int_set(&hub->nclients, (gint)hub->clients->len);
+    g_atomic_int_dec_and_test(&hub->slots);
     g_free(c->peer);
     g_free(c);
 }
@@ -143,28 +103,23 @@ static void set_want_out(vitals_hub *hub, hub_client *c, gboolean on)
 /* Writes what the socket takes.  FALSE when the client was destroyed. */
 static gboolean client_flush(vitals_hub *hub, hub_client *c)
 {
-    hub_msg *m;
-    while ((m = g_queue_peek_head(&c->queue))) {
-        ssize_t n = send(c->fd, m->bytes + c->head_sent, m->len - c->head_sent,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                set_want_out(hub, c, TRUE);
-                return TRUE;
-            }
-            if (errno == EINTR)
-                continue;
-            client_destroy(hub, c, g_strerror(errno));
-            return FALSE;
-        }
-        c->head_sent += (size_t)n;
-        if (c->head_sent == m->len) {
-            g_queue_pop_head(&c->queue);
-            c->queued_bytes -= m->len;
-            c->head_sent = 0;
-            msg_unref(m);
-        }
+    gboolean progress = FALSE;
+    switch (vitals_ws_queue_send(&c->queue, c->fd, &progress)) {
+    case VITALS_WS_SEND_ERROR:
+        client_destroy(hub, c, g_strerror(errno));
+        return FALSE;
+    case VITALS_WS_SENT_SOME:
+        /* The send_timeout clock runs until the queue empties once.  Not
+         * "since the last byte": a peer that never reads still lets a few
+         * bytes through now and then as its kernel compacts its buffers. */
+        if (!c->behind_since)
+            c->behind_since = g_get_monotonic_time();
+        set_want_out(hub, c, TRUE);
+        return TRUE;
+    case VITALS_WS_SENT_ALL:
+        break;
     }
+    c->behind_since = 0;
     set_want_out(hub, c, FALSE);
     if (c->close_sent && !c->write_shut) {
         /* Our close frame is out: half-close so the peer sees the end. */
@@ -178,57 +133,31 @@ static gboolean client_flush(vitals_hub *hub, hub_client *c)
     return TRUE;
 }
 
-/* Drops the oldest samples not yet started until `need` more bytes fit. */
-static void make_room(vitals_hub *hub, hub_client *c, size_t need)
-{
-    GList *l = g_queue_peek_head_link(&c->queue);
-    if (l && c->head_sent > 0)
-        l = l->next; /* the head is half written: it must finish */
-    while (l && c->queued_bytes + need > hub->opt.max_queue_bytes) {
-        GList *next = l->next;
-        hub_msg *m = l->data;
-        if (m->droppable) {
-            c->queued_bytes -= m->len;
-            c->dropped++;
-            g_queue_delete_link(&c->queue, l);
-            msg_unref(m);
-        }
-        l = next;
-    }
-}
-
 /* Queues a reference to m.  FALSE when the client was destroyed. */
-static gboolean client_queue(vitals_hub *hub, hub_client *c, hub_msg *m)
+static gboolean client_queue(vitals_hub *hub, hub_client *c, vitals_ws_msg *m)
 {
     if (c->close_sent)
         return TRUE; /* nothing follows a close frame */
     if (m->droppable && m->seq && m->seq <= c->skip_seq)
         return TRUE;
-    if (c->queued_bytes + m->len > hub->opt.max_queue_bytes)
-        make_room(hub, c, m->len);
-    /* Only replies the client asked for can pile up past the budget now (a
-     * big hello alone is fine: it is what an empty queue starts with). */
-    if (!m->droppable && c->queued_bytes > 4 * hub->opt.max_queue_bytes) {
+    if (vitals_ws_queue_push(&c->queue, m) == VITALS_WS_OVERFLOW) {
         client_destroy(hub, c, "not reading its replies");
         return FALSE;
     }
-    g_atomic_int_inc(&m->refs);
-    g_queue_push_tail(&c->queue, m);
-    c->queued_bytes += m->len;
     return TRUE;
 }
 
 /* Queues a message built for this client alone (the reference is consumed). */
-static gboolean client_send_own(vitals_hub *hub, hub_client *c, hub_msg *m)
+static gboolean client_send_own(vitals_hub *hub, hub_client *c, vitals_ws_msg *m)
 {
     gboolean alive = client_queue(hub, c, m);
-    msg_unref(m);
+    vitals_ws_msg_unref(m);
     return alive;
 }
 
 static gboolean client_send_text(vitals_hub *hub, hub_client *c, const char *text, size_t len)
 {
-    return client_send_own(hub, c, msg_new(WS_OP_TEXT, text, len, 0, FALSE));
+    return client_send_own(hub, c, vitals_ws_msg_new(WS_OP_TEXT, text, len, 0, FALSE));
 }
 
 /* Starts the closing handshake from our side. */
@@ -236,7 +165,7 @@ static gboolean client_close(vitals_hub *hub, hub_client *c, uint16_t code, cons
 {
     if (c->close_sent)
         return TRUE;
-    if (!client_send_own(hub, c, msg_close(code, reason)))
+    if (!client_send_own(hub, c, vitals_ws_msg_close(code, reason)))
         return FALSE;
     c->close_sent = TRUE;
     c->close_deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
@@ -279,7 +208,7 @@ static gboolean client_on_event(vitals_hub *hub, hub_client *c, const ws_event *
     case WS_EV_BINARY:
         return client_close(hub, c, WS_CLOSE_UNSUPPORTED, "binary messages are not supported");
     case WS_EV_PING:
-        return client_send_own(hub, c, msg_new(WS_OP_PONG, ev->data, ev->len, 0, FALSE));
+        return client_send_own(hub, c, vitals_ws_msg_new(WS_OP_PONG, ev->data, ev->len, 0, FALSE));
     case WS_EV_PONG:
         return TRUE;
     case WS_EV_CLOSE:
@@ -287,7 +216,7 @@ static gboolean client_on_event(vitals_hub *hub, hub_client *c, const ws_event *
         if (!c->close_sent) {
             /* Echo the peer's code, as RFC 6455 section 5.5.1 asks. */
             uint16_t code = ev->close_code == WS_CLOSE_NO_STATUS ? 0 : ev->close_code;
-            if (!client_send_own(hub, c, msg_close(code, NULL)))
+            if (!client_send_own(hub, c, vitals_ws_msg_close(code, NULL)))
                 return FALSE;
             c->close_sent = TRUE;
         }
@@ -346,10 +275,16 @@ static void client_adopt(vitals_hub *hub, pending_adopt *a)
     c->release_arg = a->arg;
     c->peer = g_strdup_printf("ws %s", a->peer ? a->peer : "?");
     ws_reader_init(&c->reader, hub->opt.max_message);
-    g_queue_init(&c->queue);
+    vitals_ws_queue_init(&c->queue, hub->opt.max_queue_bytes);
     int flags = fcntl(c->fd, F_GETFL);
     if (flags >= 0)
         fcntl(c->fd, F_SETFL, flags | O_NONBLOCK);
+    /* The queue decides what a slow client may cost; the kernel's buffer
+     * for it stays small and fixed, where autotuning would let it grow to
+     * megabytes per client (and a stalled client would take that long to
+     * be noticed). */
+    int sndbuf = HUB_SNDBUF;
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     g_ptr_array_add(hub->clients, c);
     g_atomic_int_set(&hub->nclients, (gint)hub->clients->len);
@@ -392,13 +327,15 @@ static gboolean drain_inbox(vitals_hub *hub)
 
     pending_adopt *a;
     while ((a = g_queue_pop_head(&adoptions))) {
-        if (stopping)
+        if (stopping) {
             a->release(a->arg);
-        else
+            g_atomic_int_dec_and_test(&hub->slots);
+        } else {
             client_adopt(hub, a);
+        }
         pending_free(a);
     }
-    hub_msg *m;
+    vitals_ws_msg *m;
     while ((m = g_queue_pop_head(&messages))) {
         /* Iterate backwards: a client may be removed (swap-with-last). */
         for (guint i = hub->clients->len; i-- > 0;) {
@@ -406,22 +343,39 @@ static gboolean drain_inbox(vitals_hub *hub)
             if (client_queue(hub, c, m))
                 client_flush(hub, c);
         }
-        msg_unref(m);
+        vitals_ws_msg_unref(m);
     }
     return stopping;
 }
 
-/* Pings, ping timeouts and overdue closing handshakes. */
+/* How often the timeouts below are looked at; a sweep visits every client,
+ * so it must not run on every wake-up of a busy loop. */
+#define SWEEP_EVERY (G_USEC_PER_SEC / 4)
+
+/* Pings, ping timeouts, stalled sockets and overdue closing handshakes. */
 static void housekeeping(vitals_hub *hub, gint64 now)
 {
+    if (now < hub->next_sweep)
+        return;
+    hub->next_sweep = now + SWEEP_EVERY;
     gboolean ping_now = hub->opt.ping_interval > 0 && now >= hub->next_ping;
     if (ping_now)
         hub->next_ping = now + (gint64)(hub->opt.ping_interval * G_USEC_PER_SEC);
+    gint64 send_timeout = (gint64)(hub->opt.send_timeout * G_USEC_PER_SEC);
     for (guint i = hub->clients->len; i-- > 0;) {
         hub_client *c = hub->clients->pdata[i];
         if (c->close_sent) {
             if (now >= c->close_deadline)
                 client_destroy(hub, c, "no close reply");
+            continue;
+        }
+        if (c->behind_since && now - c->behind_since >= send_timeout) {
+            /* Its queue keeps only the newest sample, so it costs little;
+             * but a client that cannot catch up for this long is not reading. */
+            char *why = g_strdup_printf("not reading: its queue did not empty for %g s",
+                                        hub->opt.send_timeout);
+            client_destroy(hub, c, why);
+            g_free(why);
             continue;
         }
         if (!ping_now)
@@ -431,7 +385,7 @@ static void housekeeping(vitals_hub *hub, gint64 now)
             continue;
         }
         c->ping_sent_at = now;
-        if (client_send_own(hub, c, msg_new(WS_OP_PING, "vitals", 6, 0, FALSE)))
+        if (client_send_own(hub, c, vitals_ws_msg_new(WS_OP_PING, "vitals", 6, 0, FALSE)))
             client_flush(hub, c);
     }
 }
@@ -494,6 +448,10 @@ vitals_hub *vitals_hub_new(const vitals_hub_callbacks *callbacks, const vitals_h
         hub->opt.max_message = 64 * 1024;
     if (!hub->opt.max_queue_bytes)
         hub->opt.max_queue_bytes = 1024 * 1024;
+    if (!hub->opt.max_clients)
+        hub->opt.max_clients = 10000;
+    if (!(hub->opt.send_timeout > 0))
+        hub->opt.send_timeout = 30;
     hub->epfd = hub->wakefd = -1;
     g_mutex_init(&hub->lock);
     g_queue_init(&hub->inbox);
@@ -534,7 +492,7 @@ void vitals_hub_adopt(vitals_hub *hub, int fd, vitals_hub_release_fn release, vo
 
 void vitals_hub_broadcast(vitals_hub *hub, const char *text, size_t len, uint64_t seq)
 {
-    hub_msg *m = msg_new(WS_OP_TEXT, text, len, seq, seq != 0);
+    vitals_ws_msg *m = vitals_ws_msg_new(WS_OP_TEXT, text, len, seq, seq != 0);
     g_mutex_lock(&hub->lock);
     g_queue_push_tail(&hub->inbox, m);
     g_mutex_unlock(&hub->lock);
@@ -542,6 +500,20 @@ void vitals_hub_broadcast(vitals_hub *hub, const char *text, size_t len, uint64_
 }
 
 guint vitals_hub_clients(vitals_hub *hub) { return (guint)g_atomic_int_get(&hub->nclients); }
+
+gboolean vitals_hub_reserve(vitals_hub *hub)
+{
+    /* Compare-and-swap, so concurrent handshakes never pass the cap together. */
+    for (;;) {
+        gint n = g_atomic_int_get(&hub->slots);
+        if (n >= (gint)hub->opt.max_clients)
+            return FALSE;
+        if (g_atomic_int_compare_and_exchange(&hub->slots, n, n + 1))
+            return TRUE;
+    }
+}
+
+void vitals_hub_unreserve(vitals_hub *hub) { g_atomic_int_dec_and_test(&hub->slots); }
 
 void vitals_hub_stop(vitals_hub *hub, double grace)
 {
@@ -561,12 +533,13 @@ void vitals_hub_free(vitals_hub *hub)
     if (!hub)
         return;
     vitals_hub_stop(hub, 0);
-    hub_msg *m;
+    vitals_ws_msg *m;
     while ((m = g_queue_pop_head(&hub->inbox)))
-        msg_unref(m);
+        vitals_ws_msg_unref(m);
     pending_adopt *a;
     while ((a = g_queue_pop_head(&hub->adoptions))) {
         a->release(a->arg);
+        g_atomic_int_dec_and_test(&hub->slots);
         pending_free(a);
     }
     g_ptr_array_free(hub->clients, TRUE);

@@ -4,9 +4,11 @@
  * One thread runs an epoll loop over the upgraded sockets.  The sampler
  * hands it each tick's message once (vitals_hub_broadcast); the hub frames
  * it once and queues the same bytes to every client.  Each client's queue is
- * bounded: a client that does not read loses old samples, never the host's
- * memory, and never delays the others.  The hub knows nothing of HTTP: the
- * HTTP layer hands it a socket and a function that releases it.
+ * bounded: a client that does not read loses old samples (it gets the
+ * newest when it catches up) and is dropped after send_timeout, never costs
+ * the host's memory, and never delays the others.  The number of clients is
+ * capped (max_clients).  The hub knows nothing of HTTP: the HTTP layer
+ * reserves a slot, then hands it a socket and a function that releases it.
  */
 #ifndef VITALS_WS_HUB_H
 #define VITALS_WS_HUB_H
@@ -27,9 +29,11 @@ typedef struct vitals_hub_callbacks {
 } vitals_hub_callbacks;
 
 typedef struct vitals_hub_options {
-    size_t max_message;        /* largest client message accepted (bytes) */
-    size_t max_queue_bytes;    /* per client; beyond it old samples are dropped */
+    size_t max_message;        /* largest client message accepted (bytes); 0: 64 KiB */
+    size_t max_queue_bytes;    /* per client; beyond it only the newest sample waits; 0: 1 MiB */
     double ping_interval;      /* seconds between server pings */
+    unsigned max_clients;      /* clients at once; 0: 10,000 */
+    double send_timeout;       /* drop a client whose queue does not empty this long; 0: 30 s */
 } vitals_hub_options;
 
 /* Releases an adopted socket (e.g. MHD_upgrade_action(CLOSE)); exactly once. */
@@ -41,10 +45,20 @@ vitals_hub *vitals_hub_new(const vitals_hub_callbacks *callbacks, const vitals_h
 gboolean vitals_hub_start(vitals_hub *hub, GError **error);
 
 /*
- * Takes over an upgraded connection: the hub reads, writes and finally
- * calls release(arg); the caller never touches fd again.  `extra` holds
- * bytes the HTTP layer already read past the handshake (copied).  Safe from
- * any thread; never blocks on the network.
+ * Reserves a client slot before a handshake is answered: FALSE when
+ * max_clients are connected or being connected (answer 503).  A reserved
+ * slot is either handed over with vitals_hub_adopt or given back with
+ * vitals_hub_unreserve.  Safe from any thread.
+ */
+gboolean vitals_hub_reserve(vitals_hub *hub);
+void vitals_hub_unreserve(vitals_hub *hub);
+
+/*
+ * Takes over an upgraded connection and the slot reserved for it: the hub
+ * reads, writes and finally calls release(arg) and frees the slot; the
+ * caller never touches fd again.  `extra` holds bytes the HTTP layer already
+ * read past the handshake (copied).  Safe from any thread; never blocks on
+ * the network.
  */
 void vitals_hub_adopt(vitals_hub *hub, int fd, vitals_hub_release_fn release, void *arg,
                       const char *extra, size_t extra_len, const char *peer);

@@ -5,12 +5,15 @@
 #   scripts/install-deps.sh --test   also what the tests need
 set -euo pipefail
 
-packages=(cmake make gcc pkg-config libmicrohttpd-dev libjansson-dev libglib2.0-dev)
+packages=(cmake make gcc pkg-config libmicrohttpd-dev libgnutls28-dev libjansson-dev libglib2.0-dev)
 if [ "${1:-}" = "--test" ]; then
   # prometheus brings `prometheus` and `promtool`: the /metrics tests check
   # the exposition with promtool and scrape it with a real server.
   # chromium: the browser tests (tests/e2e) drive Debian's /usr/bin/chromium.
-  packages+=(check prometheus chromium)
+  # clang: `make fuzz` (libFuzzer); valgrind: `make valgrind`; openssl: the
+  # TLS test makes its self-signed certificate with the CLI; nginx-light: the
+  # TLS reverse proxy the TLS test puts in front of the host (docs/tls.md).
+  packages+=(check prometheus chromium clang valgrind openssl nginx-light)
 fi
 # The dashboard's charting library and the test clients come from npm.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -8,15 +8,17 @@
  * lifecycle callbacks.  Everything a plugin may ask of the host goes through
  * the function table `vitals_api(p)`; plugins never link against the daemon.
  *
- * Lifecycle (init, collect and shutdown run on one thread at a time — the
- * sampler's, or the main thread at start-up and exit; record callbacks run
- * on the ingest thread and may overlap collect, see vitals_record_fn):
+ * Lifecycle (init, collect and shutdown never overlap: collect runs on a
+ * worker thread of the plugin's own, init and shutdown on the sampler's or
+ * the main thread; record callbacks run on the ingest thread and may
+ * overlap collect, see vitals_record_fn):
  *   1. the host checks abi_major/abi_minor/struct_size and the name;
  *   2. it allocates `state_size` zeroed bytes, fills them from the
  *      [plugin:NAME] section of the INI file through `config`, and calls
  *      init(); init registers metric descriptors and returns 0, or calls
  *      vitals_api(p)->set_error() and returns non-zero to be skipped;
- *   3. collect() is called once per tick; it sets the values of its metrics;
+ *   3. collect() is called once per tick; it sets the values of its metrics
+ *      (one that runs past its deadline leaves gaps, docs/plugin-sdk.md);
  *   4. shutdown() is called once when the host stops (may be NULL).
  *
  * This header is stand-alone: it includes only <stddef.h>, <stdint.h> and

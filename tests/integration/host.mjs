@@ -103,7 +103,8 @@ process.on('exit', () => {
   }
 });
 
-const LISTEN_RE = /^vitals listening on http:\/\/127\.0\.0\.1:(\d+)\/$/;
+// https when [host] tls_cert is set (tls.test.mjs).
+const LISTEN_RE = /^vitals listening on https?:\/\/127\.0\.0\.1:(\d+)\/$/;
 
 class Host {
   constructor(child, args) {
@@ -186,7 +187,10 @@ export function spawnHost(args, { env } = {}) {
   if (!args.includes('--ingest-port') && !args.includes('--version') && !args.includes('--help')) {
     args = [...args, '--ingest-port', '0'];
   }
-  const child = spawn(VITALS_BIN, args, {
+  // VITALS_HOST_WRAPPER runs every host under a tool (valgrind); the child's
+  // PID stays the host's, as the tool execs in place.
+  const child = spawn(WRAPPER.length ? WRAPPER[0] : VITALS_BIN,
+                      WRAPPER.length ? [...WRAPPER.slice(1), VITALS_BIN, ...args] : args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...(env || {}) },
   });
@@ -235,14 +239,66 @@ const SANITIZER_RE = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error
 /**
  * SIGKILLs every host still running; for `after` hooks.  Then fails if any
  * host this file started printed a sanitizer report (VITALS_SANITIZE=ON).
+ * Under a wrapper with --log-file (valgrind), hosts get SIGTERM first so the
+ * tool can write its leak report, and a log whose ERROR SUMMARY is not 0
+ * (memcheck errors, or definite leaks with --errors-for-leak-kinds) fails.
  */
 export async function stopAllHosts() {
+  if (WRAPPER_LOG) {
+    for (const h of running) h.signal('SIGTERM');
+    await Promise.all([...running].map((h) => h.waitExit(20000).catch(() => h.kill())));
+  }
   await Promise.all([...running].map((h) => h.kill()));
   const bad = started.filter((h) => SANITIZER_RE.test(h.stderr));
+  const badLogs = started.map(wrapperReport).filter(Boolean);
   started.length = 0;
   if (bad.length) {
     throw new Error(`sanitizer report from ${bad.length} host(s):\n${bad.map((h) => h.describe()).join('\n\n')}`);
   }
+  if (badLogs.length) {
+    throw new Error(`${WRAPPER[0]} found errors in ${badLogs.length} host(s):\n${badLogs.join('\n\n')}`);
+  }
+}
+
+// ---- the wrapper (valgrind) ---------------------------------------------
+
+/** VITALS_HOST_WRAPPER split at blanks, e.g. ["valgrind", "--leak-check=full", ...]. */
+const WRAPPER = (process.env.VITALS_HOST_WRAPPER || '').split(/\s+/).filter(Boolean);
+/** Its --log-file=PATH (with %p for the PID), or undefined. */
+const WRAPPER_LOG = WRAPPER.map((a) => /^--log-file=(.+)$/.exec(a)?.[1]).find(Boolean);
+/** True when hosts run under a wrapper (tests may relax what it slows down). */
+export const UNDER_WRAPPER = WRAPPER.length > 0;
+
+/** The text of a wrapper log if it reports errors, else undefined. */
+function logErrors(file) {
+  let text;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return undefined; }
+  const m = /ERROR SUMMARY: (\d+) errors/.exec(text);
+  if (m && Number(m[1]) === 0) return undefined;
+  // No summary: the process was SIGKILLed (or exec'd); errors found until then still count.
+  if (!m && !/^==\d+== (Invalid|Conditional|Syscall param|Mismatched|Source and destination)/m.test(text)) {
+    return undefined;
+  }
+  return text;
+}
+
+/** The wrapper logs of a host, and of the children it forked (plugin
+ * probes), that report errors, as one text; or undefined. */
+function wrapperReport(h) {
+  if (!WRAPPER_LOG || !h.pid || !WRAPPER_LOG.includes('%p')) return undefined;
+  const own = WRAPPER_LOG.replace(/%p/g, String(h.pid));
+  const files = [own];
+  const dir = path.dirname(own);
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const f = path.join(dir, name);
+    if (f === own) continue;
+    try {
+      if (fs.readFileSync(f, 'utf8').slice(0, 2000).includes(`Parent PID: ${h.pid}\n`)) files.push(f);
+    } catch { /* gone */ }
+  }
+  const bad = files.map((f) => [f, logErrors(f)]).filter(([, t]) => t);
+  if (!bad.length) return undefined;
+  return bad.map(([f, t]) => `--- ${f} (vitals ${h.args.join(' ')}) ---\n${t}`).join('\n');
 }
 
 /** A fresh temporary directory, removed by removeTempDirs(). */

@@ -1,6 +1,7 @@
 /*
  * bad_descriptor.c — a fixture plugin that offers invalid descriptors: an
- * empty id, a duplicate id and an id with a space.  metric_register() must
+ * empty id, a duplicate id, an id with a space, a unit with a control
+ * character and an unknown kind.  metric_register() must
  * refuse each (NULL) and keep the one valid metric, bad_descriptor.ok; the
  * plugin then runs.  If the host accepts a bad one, init fails and says so.
  */
@@ -10,7 +11,7 @@ struct bad_descriptor_state {
     vitals_metric *ok;
 };
 
-/* Registers one valid metric and three invalid ones; 0 when the host
+/* Registers one valid metric and five invalid ones; 0 when the host
  * accepted exactly the valid one. */
 static int bad_descriptor_init(vitals_plugin *p)
 {
@@ -36,6 +37,18 @@ static int bad_descriptor_init(vitals_plugin *p)
                                           .kind = VITALS_GAUGE};
     if (api->metric_register(p, &spaced_id)) {
         api->set_error(p, "the host accepted the metric id 'bad_descriptor.has space'");
+        return -1;
+    }
+    const vitals_metric_desc bad_unit = {.id = "bad_descriptor.bad_unit", .title = "Bad unit",
+                                         .unit = "per\nsecond", .kind = VITALS_GAUGE};
+    if (api->metric_register(p, &bad_unit)) {
+        api->set_error(p, "the host accepted the unit 'per\\nsecond'");
+        return -1;
+    }
+    const vitals_metric_desc bad_kind = {.id = "bad_descriptor.bad_kind", .title = "Bad kind",
+                                         .kind = (vitals_metric_kind)42};
+    if (api->metric_register(p, &bad_kind)) {
+        api->set_error(p, "the host accepted the metric kind 42");
         return -1;
     }
     return 0;

@@ -203,11 +203,15 @@ START_TEST(test_unknown_host_key)
                       "also_bad = 1\n",
                       VITALS_CONFIG_ERROR_KEY,
                       ":7: unknown key 'prot' in [host]; valid keys: listen, port, interval, "
-                      "history, plugins_dir, web_root, log_level, ping_interval");
+                      "history, plugins_dir, web_root, log_level, ping_interval, ws_max_message, "
+                      "max_clients, send_timeout, http_timeout, auth_token, allow_anonymous, "
+                      "allowed_origins, tls_cert, tls_key");
     /* A key with a locale suffix, which GKeyFile hides, is still unknown. */
     expect_load_error("[host]\nport[de] = 1\n", VITALS_CONFIG_ERROR_KEY,
                       ":2: unknown key 'port[de]' in [host]; valid keys: listen, port, "
-                      "interval, history, plugins_dir, web_root, log_level, ping_interval");
+                      "interval, history, plugins_dir, web_root, log_level, ping_interval, "
+                      "ws_max_message, max_clients, send_timeout, http_timeout, auth_token, "
+                      "allow_anonymous, allowed_origins, tls_cert, tls_key");
 }
 END_TEST
 
@@ -342,7 +346,7 @@ START_TEST(test_unknown_group_warns)
     char *want = g_strdup_printf("[config] %s:4: unknown section [ingest2] ignored", ini_path);
     ck_assert_msg(strstr(log, want), "log: %s", log);
     ck_assert_ptr_nonnull(strstr(log, "warn"));
-    ck_assert_ptr_nonnull(strstr(log, "known: [host], [ingest], [plugin:NAME]"));
+    ck_assert_ptr_nonnull(strstr(log, "known: [host], [ingest], [probe], [plugin:NAME]"));
     g_free(want);
     want = g_strdup_printf("%s:6: unknown section [plugin:]", ini_path);
     ck_assert_msg(strstr(log, want), "log: %s", log);
@@ -472,12 +476,13 @@ START_TEST(test_fill_unknown_key)
                          demo_schema, &st, owned, &error));
     ck_assert_int_eq(error->code, VITALS_CONFIG_ERROR_KEY);
     char *want = g_strdup_printf("%s:5: unknown key 'what' in [plugin:demo]; valid keys: "
-                                 "enabled, flag, count, ratio, name, unset, kept", ini_path);
+                                 "enabled, isolate, deadline, flag, count, ratio, name, unset, kept", ini_path);
     ck_assert_str_eq(error->message, want);
     g_free(want);
     g_clear_error(&error);
     ck_assert(!fill_demo("[plugin:demo]\nx = 1\n", NULL, &st, owned, &error));
-    want = g_strdup_printf("%s:2: unknown key 'x' in [plugin:demo]; valid keys: enabled",
+    want = g_strdup_printf("%s:2: unknown key 'x' in [plugin:demo]; valid keys: enabled, "
+                           "isolate, deadline",
                            ini_path);
     ck_assert_str_eq(error->message, want);
     g_free(want);

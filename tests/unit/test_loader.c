@@ -13,12 +13,15 @@
  */
 #include <check.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "plugin_host.h"
 #include "run_suite.h"
+#include "supervisor.h"
 
 /* Every .so the fixture directory holds, and only those. */
 static const char *const fixture_names[] = {
@@ -229,6 +232,165 @@ START_TEST(test_other_files_and_directories_are_ignored)
 }
 END_TEST
 
+/* ---- faults: who may write a plugin, metric limits, stalled collects ---- */
+
+/* A fresh 0700 directory holding a copy of fixture `from` (a path below
+ * VITALS_FIXTURES_DIR) as NAME.so; returns the directory. */
+static char *dir_with_copy(const char *from, const char *name)
+{
+    char *dir = g_build_filename(g_get_tmp_dir(), "vitals-test-loader-so-XXXXXX", NULL);
+    ck_assert_ptr_nonnull(g_mkdtemp(dir));
+    char *src = g_build_filename(VITALS_FIXTURES_DIR, from, NULL);
+    char *file = g_strdup_printf("%s/%s.so", dir, name);
+    gchar *bytes = NULL;
+    gsize len = 0;
+    ck_assert_msg(g_file_get_contents(src, &bytes, &len, NULL), "no %s", src);
+    ck_assert(g_file_set_contents(file, bytes, (gssize)len, NULL));
+    ck_assert_int_eq(g_chmod(file, 0644), 0);
+    g_free(bytes);
+    g_free(file);
+    g_free(src);
+    return dir;
+}
+
+/* Removes what dir_with_copy() made. */
+static void remove_dir_with_copy(char *dir, const char *name)
+{
+    char *file = g_strdup_printf("%s/%s.so", dir, name);
+    g_chmod(dir, 0700);
+    g_remove(file);
+    g_rmdir(dir);
+    g_free(file);
+    g_free(dir);
+}
+
+START_TEST(test_plugins_others_can_write_are_refused)
+{
+    char *dir = dir_with_copy("good.so", "good");
+    char *file = g_strdup_printf("%s/good.so", dir);
+    plugin_host h;
+    ck_assert_int_eq(g_chmod(file, 0646), 0);
+    plugin_host_load(&h, dir, NULL);
+    assert_refused(&h, "good", "writable by every user", "mode 0646", "chmod go-w", NULL);
+    plugin_host_free(&h);
+
+    ck_assert_int_eq(g_chmod(file, 0664), 0);
+    plugin_host_load(&h, dir, NULL);
+    assert_refused(&h, "good", "writable by its group", NULL);
+    plugin_host_free(&h);
+
+    ck_assert_int_eq(g_chmod(file, 0644), 0);
+    ck_assert_int_eq(g_chmod(dir, 0707), 0);
+    plugin_host_load(&h, dir, NULL);
+    assert_refused(&h, "good", "its directory", "writable by every user", NULL);
+    plugin_host_free(&h);
+
+    ck_assert_int_eq(g_chmod(dir, 0755), 0);
+    plugin_host_load(&h, dir, NULL);
+    ck_assert_msg(plugin_named(&h, "good")->status == VITALS_PLUGIN_RUNNING, "good: %s",
+                  plugin_named(&h, "good")->error);
+    plugin_host_free(&h);
+    g_free(file);
+    remove_dir_with_copy(dir, "good");
+}
+END_TEST
+
+START_TEST(test_metrics_per_plugin_are_capped)
+{
+    char *dir = dir_with_copy("faults/huge.so", "huge");
+    plugin_host h;
+    plugin_host_load(&h, dir, NULL);
+    const vitals_loaded_plugin *huge = plugin_named(&h, "huge");
+    ck_assert_msg(huge->status == VITALS_PLUGIN_RUNNING, "huge: %s", huge->error);
+    ck_assert_uint_eq(huge->metrics, VITALS_PLUGIN_MAX_METRICS);
+    ck_assert_uint_eq(metrics_of(&h, "huge"), VITALS_PLUGIN_MAX_METRICS);
+    plugin_host_tick(&h);
+    ck_assert_double_eq(plugin_host_number(&h, "huge.accepted"), VITALS_PLUGIN_MAX_METRICS);
+    plugin_host_free(&h);
+    remove_dir_with_copy(dir, "huge");
+}
+END_TEST
+
+/* Ticks every 50 ms until `done(h)`, for at most 10 s; returns whether it
+ * came true.  (A tick returns at once when it has nothing to wait for.) */
+static gboolean tick_until(plugin_host *h, gboolean (*done)(plugin_host *h))
+{
+    for (int i = 0; i < 200; i++) {
+        g_usleep(50 * 1000);
+        plugin_host_tick(h);
+        if (done(h))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean hang_stalled(plugin_host *h)
+{
+    return vitals_supervisor_state(plugin_named(h, "hang")) == VITALS_STATE_STALLED;
+}
+
+static gboolean hang_running(plugin_host *h)
+{
+    return vitals_supervisor_state(plugin_named(h, "hang")) == VITALS_STATE_RUNNING &&
+           !plugin_host_is_gap(h, "hang.collects");
+}
+
+/* Loads hang.so alone with a 0.2 s deadline, hanging while `flag` exists. */
+static char *load_hang(plugin_host *h, char **flag)
+{
+    char *dir = dir_with_copy("faults/hang.so", "hang");
+    *flag = g_strdup_printf("%s/hang-now", dir);
+    char *ini = g_strdup_printf("[plugin:hang]\nwhile_exists = %s\ndeadline = 0.2\n", *flag);
+    plugin_host_load(h, dir, ini);
+    g_free(ini);
+    ck_assert_msg(plugin_named(h, "hang")->status == VITALS_PLUGIN_RUNNING, "hang: %s",
+                  plugin_named(h, "hang")->error);
+    return dir;
+}
+
+START_TEST(test_stalled_collect_shows_gaps_and_recovers)
+{
+    plugin_host h;
+    char *flag = NULL, *dir = load_hang(&h, &flag);
+    plugin_host_tick(&h);
+    ck_assert_double_eq(plugin_host_number(&h, "hang.collects"), 1);
+    ck_assert(g_file_set_contents(flag, "", 0, NULL));
+    ck_assert_msg(tick_until(&h, hang_stalled), "hang never became stalled");
+    /* Each tick returned although collect() did not: the frame shows a gap. */
+    ck_assert(plugin_host_is_gap(&h, "hang.collects"));
+    ck_assert_str_eq(plugin_host_text(&h, "vitals.plugin.hang.state"), "stalled");
+    ck_assert_double_eq(plugin_host_number(&h, "vitals.plugin.hang.faults"), 1);
+    plugin_host_tick(&h);
+    ck_assert(plugin_host_is_gap(&h, "hang.collects"));
+    g_remove(flag);
+    ck_assert_msg(tick_until(&h, hang_running), "hang never recovered");
+    ck_assert_double_ge(plugin_host_number(&h, "hang.collects"), 2);
+    ck_assert_str_eq(plugin_host_text(&h, "vitals.plugin.hang.state"), "running");
+    plugin_host_free(&h);
+    g_free(flag);
+    remove_dir_with_copy(dir, "hang");
+}
+END_TEST
+
+START_TEST(test_stalled_plugin_can_be_unloaded)
+{
+    plugin_host h;
+    char *flag = NULL, *dir = load_hang(&h, &flag);
+    ck_assert(g_file_set_contents(flag, "", 0, NULL));
+    ck_assert_msg(tick_until(&h, hang_stalled), "hang never became stalled");
+    /* Its collect() is stuck in its code: the host lets go of it anyway. */
+    ck_assert(vitals_plugins_unload(h.plugins, "hang"));
+    ck_assert_int_eq(vitals_registry_find(h.reg, "hang.collects"), -1);
+    plugin_host_tick(&h);
+    g_remove(flag); /* collect() returns into a plugin the host forgot */
+    g_usleep(300 * 1000);
+    plugin_host_tick(&h);
+    plugin_host_free(&h);
+    g_free(flag);
+    remove_dir_with_copy(dir, "hang");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loader");
@@ -248,6 +410,10 @@ int main(void)
     tcase_add_test(tc, test_unknown_key_fails_naming_it);
     tcase_add_test(tc, test_missing_directory_gives_an_empty_set);
     tcase_add_test(tc, test_other_files_and_directories_are_ignored);
+    tcase_add_test(tc, test_plugins_others_can_write_are_refused);
+    tcase_add_test(tc, test_metrics_per_plugin_are_capped);
+    tcase_add_test(tc, test_stalled_collect_shows_gaps_and_recovers);
+    tcase_add_test(tc, test_stalled_plugin_can_be_unloaded);
     suite_add_tcase(s, tc);
     return vitals_run_suite(s);
 }

@@ -343,9 +343,27 @@ END_TEST
 
 /* ---- UTF-8 -------------------------------------------------------------- */
 
+/*
+ * ws_utf8_valid of s, after checking that the incremental check agrees when
+ * s arrives in two pieces split at every position and one byte at a time
+ * (a character split across fragments must not change the verdict).
+ */
 static bool utf8(const char *s)
 {
-    return ws_utf8_valid((const uint8_t *)s, strlen(s));
+    const uint8_t *b = (const uint8_t *)s;
+    size_t len = strlen(s);
+    bool whole = ws_utf8_valid(b, len);
+    for (size_t cut = 0; cut <= len; cut++) {
+        ws_utf8 u = {0};
+        bool ok = ws_utf8_feed(&u, b, cut) && ws_utf8_feed(&u, b + cut, len - cut) && u.need == 0;
+        ck_assert_msg(ok == whole, "split at %zu of \"%s\" changes the verdict", cut, s);
+    }
+    ws_utf8 u = {0};
+    bool ok = true;
+    for (size_t i = 0; i < len && ok; i++)
+        ok = ws_utf8_feed(&u, b + i, 1);
+    ck_assert(ok && u.need == 0 ? whole : !whole);
+    return whole;
 }
 
 START_TEST(utf8_valid_cases)
@@ -851,6 +869,101 @@ START_TEST(reader_invalid_utf8_text)
 }
 END_TEST
 
+START_TEST(reader_invalid_utf8_fails_fast)
+{
+    /* A bad byte in the first fragment fails the stream at once: the final
+     * fragment never has to arrive (RFC 6455 section 8.1). */
+    uint8_t buf[256];
+    size_t pos = 0;
+    append(buf, &pos, WS_OP_TEXT, "ok\xFF");
+    ws_reader r;
+    rec ev[4];
+    ws_reader_init(&r, 64);
+    size_t n = run(&r, buf, pos, 0, ev, 4);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(ev[0].type, WS_EV_ERROR);
+    ck_assert_uint_eq(ev[0].code, WS_CLOSE_INVALID_PAYLOAD);
+    ws_reader_free(&r);
+
+    /* Inside one frame, before the frame's payload is complete: a surrogate
+     * shows at its second byte, with 100 more bytes announced. */
+    char p[104];
+    memset(p, 'a', sizeof p);
+    memcpy(p, "\xED\xA0", 2);
+    size_t len = client_frame(buf, FIN | WS_OP_TEXT, p, sizeof p);
+    ws_event e;
+    ws_reader_init(&r, 1024);
+    size_t used = ws_reader_feed(&r, buf, 4 + 4 + 2, &e); /* 16-bit header, mask, 2 bytes */
+    ck_assert_uint_eq(used, 10);
+    ck_assert_int_eq(e.type, WS_EV_ERROR);
+    ck_assert_uint_eq(e.close_code, WS_CLOSE_INVALID_PAYLOAD);
+    ws_reader_free(&r);
+    expect_error(buf, len, WS_CLOSE_INVALID_PAYLOAD);
+
+    /* A bad continuation fragment after a ping, the first fragment valid. */
+    pos = 0;
+    append(buf, &pos, WS_OP_TEXT, "{\"type\":\xC3");
+    append(buf, &pos, FIN | WS_OP_PING, "x");
+    append(buf, &pos, WS_OP_CONTINUATION, "(");
+    append(buf, &pos, FIN | WS_OP_CONTINUATION, "}");
+    for (size_t chunk = 0; chunk <= 1; chunk++) {
+        ws_reader_init(&r, 64);
+        n = run(&r, buf, pos, chunk, ev, 4);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_int_eq(ev[0].type, WS_EV_PING);
+        ck_assert_int_eq(ev[1].type, WS_EV_ERROR);
+        ck_assert_uint_eq(ev[1].code, WS_CLOSE_INVALID_PAYLOAD);
+        ws_reader_free(&r);
+    }
+
+    /* Binary messages are not text: the same bytes are fine there. */
+    pos = 0;
+    append(buf, &pos, WS_OP_BINARY, "ok\xFF");
+    append(buf, &pos, FIN | WS_OP_CONTINUATION, "\xED\xA0");
+    ws_reader_init(&r, 64);
+    n = run(&r, buf, pos, 1, ev, 4);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(ev[0].type, WS_EV_BINARY);
+    ck_assert_uint_eq(ev[0].len, 5);
+    ws_reader_free(&r);
+
+    /* A new text message starts with a clean check: a message that ended
+     * well leaves no state behind. */
+    pos = 0;
+    append(buf, &pos, FIN | WS_OP_TEXT, "\xE2\x82\xAC");
+    append(buf, &pos, FIN | WS_OP_TEXT, "\xC3\xA9");
+    ws_reader_init(&r, 64);
+    n = run(&r, buf, pos, 1, ev, 4);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(ev[1].type, WS_EV_TEXT);
+    ck_assert_str_eq(ev[1].data, "\xC3\xA9");
+    ws_reader_free(&r);
+}
+END_TEST
+
+START_TEST(reader_close_code_echo_rules)
+{
+    /* What the hub echoes: the peer's code, or 1005 (send an empty close)
+     * when the peer gave none; every valid code range is accepted. */
+    uint8_t buf[256];
+    const unsigned good[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 4999};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        uint8_t p[2] = {(uint8_t)(good[i] >> 8), (uint8_t)good[i]};
+        size_t len = client_frame(buf, FIN | WS_OP_CLOSE, p, 2);
+        rec e = feed_one(buf, len, 16);
+        ck_assert_int_eq(e.type, WS_EV_CLOSE);
+        ck_assert_uint_eq(e.code, good[i]);
+    }
+    /* A close in the middle of a fragmented message is still a close. */
+    size_t pos = 0;
+    append(buf, &pos, WS_OP_TEXT, "par");
+    append(buf, &pos, FIN | WS_OP_CLOSE, "\x03\xE8");
+    rec e = feed_one(buf, pos, 16);
+    ck_assert_int_eq(e.type, WS_EV_CLOSE);
+    ck_assert_uint_eq(e.code, 1000);
+}
+END_TEST
+
 /* ---- reader: size limit ------------------------------------------------- */
 
 START_TEST(reader_too_big_single)
@@ -993,6 +1106,8 @@ static Suite *ws_codec_suite(void)
     tcase_add_test(tc, reader_bad_sequences);
     tcase_add_test(tc, reader_bad_close_payloads);
     tcase_add_test(tc, reader_invalid_utf8_text);
+    tcase_add_test(tc, reader_invalid_utf8_fails_fast);
+    tcase_add_test(tc, reader_close_code_echo_rules);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("reader_limits");

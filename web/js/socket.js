@@ -13,7 +13,9 @@ const PING_EVERY_MS = 20000;
 
 export function socketUrl(loc = window.location) {
   const scheme = loc.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${loc.host}/ws`;
+  // A host with [host] auth_token is opened as /?token=…; the socket needs it too.
+  const token = new URLSearchParams(loc.search || "").get("token");
+  return `${scheme}//${loc.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ""}`;
 }
 
 /* Delay before reconnect attempt `attempt` (0-based): equal jitter, so 50–100 % of the step. */
