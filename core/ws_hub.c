@@ -45,6 +45,7 @@ typedef struct hub_client {
     gboolean close_sent, close_received, write_shut;
     gint64 close_deadline; /* when to give up on the peer's close reply */
     gint64 ping_sent_at;   /* 0 when no ping is outstanding */
+    gint64 next_ping_at;   /* this client's own phase: pings are spread out */
     gint64 behind_since;   /* 0, or since when its queue has not emptied */
 } hub_client;
 
@@ -69,9 +70,12 @@ struct vitals_hub {
     GPtrArray *clients;    /* hub thread only */
     gint nclients;         /* atomic mirror of clients->len */
     gint slots;            /* atomic: reserved + pending + adopted clients */
-    gint64 next_ping;
     gint64 next_sweep;
     gint64 stop_deadline;
+    /* The hello of the current tick, framed once and shared by every client
+     * that connects before the next broadcast (hub thread only). */
+    vitals_ws_msg *hello;
+    uint64_t hello_seq;
 };
 
 /* ---- clients --------------------------------------------------------- */
@@ -267,6 +271,32 @@ static void client_readable(vitals_hub *hub, hub_client *c)
     client_flush(hub, c);
 }
 
+/*
+ * The hello a client gets on arrival.  Encoding it (all descriptors, all
+ * history) is by far the dearest thing the hub does, so it is encoded once
+ * and shared until the next broadcast makes it stale: ten thousand clients
+ * arriving together cost one encoding per tick, not one each.
+ */
+static vitals_ws_msg *current_hello(vitals_hub *hub, uint64_t *seq)
+{
+    if (!hub->hello) {
+        size_t len = 0;
+        char *text = hub->cb.hello(hub->cb.user, &len, &hub->hello_seq);
+        hub->hello = vitals_ws_msg_new(WS_OP_TEXT, text, len, 0, FALSE);
+        free(text);
+    }
+    *seq = hub->hello_seq;
+    return hub->hello;
+}
+
+/* A broadcast (a sample, new descriptors) makes the shared hello stale. */
+static void forget_hello(vitals_hub *hub)
+{
+    if (hub->hello)
+        vitals_ws_msg_unref(hub->hello);
+    hub->hello = NULL;
+}
+
 static void client_adopt(vitals_hub *hub, pending_adopt *a)
 {
     hub_client *c = g_new0(hub_client, 1);
@@ -293,11 +323,13 @@ static void client_adopt(vitals_hub *hub, pending_adopt *a)
         return;
     }
     vitals_log(VITALS_LOG_DEBUG, c->peer, "websocket opened");
+    /* Each client's first ping comes after half to all of an interval, so
+     * clients that arrived together are not all pinged in one burst (ten
+     * thousand pings at once overflow loopback's input queue). */
+    c->next_ping_at = g_get_monotonic_time() +
+                      (gint64)(hub->opt.ping_interval * G_USEC_PER_SEC * g_random_double_range(0.5, 1.0));
 
-    size_t len = 0;
-    char *hello = hub->cb.hello(hub->cb.user, &len, &c->skip_seq);
-    gboolean alive = client_send_text(hub, c, hello, len);
-    free(hello);
+    gboolean alive = client_queue(hub, c, current_hello(hub, &c->skip_seq));
     if (alive && a->extra_len)
         alive = client_consume(hub, c, (const uint8_t *)a->extra, a->extra_len);
     if (alive)
@@ -325,6 +357,21 @@ static gboolean drain_inbox(vitals_hub *hub)
     gboolean stopping = hub->stopping;
     g_mutex_unlock(&hub->lock);
 
+    /* Broadcasts first, so the clients already here keep their cadence
+     * however many are arriving; arrivals then get a hello that holds
+     * everything broadcast so far. */
+    vitals_ws_msg *m;
+    if (!g_queue_is_empty(&messages))
+        forget_hello(hub);
+    while ((m = g_queue_pop_head(&messages))) {
+        /* Iterate backwards: a client may be removed (swap-with-last). */
+        for (guint i = hub->clients->len; i-- > 0;) {
+            hub_client *c = hub->clients->pdata[i];
+            if (client_queue(hub, c, m))
+                client_flush(hub, c);
+        }
+        vitals_ws_msg_unref(m);
+    }
     pending_adopt *a;
     while ((a = g_queue_pop_head(&adoptions))) {
         if (stopping) {
@@ -334,16 +381,6 @@ static gboolean drain_inbox(vitals_hub *hub)
             client_adopt(hub, a);
         }
         pending_free(a);
-    }
-    vitals_ws_msg *m;
-    while ((m = g_queue_pop_head(&messages))) {
-        /* Iterate backwards: a client may be removed (swap-with-last). */
-        for (guint i = hub->clients->len; i-- > 0;) {
-            hub_client *c = hub->clients->pdata[i];
-            if (client_queue(hub, c, m))
-                client_flush(hub, c);
-        }
-        vitals_ws_msg_unref(m);
     }
     return stopping;
 }
@@ -358,9 +395,7 @@ static void housekeeping(vitals_hub *hub, gint64 now)
     if (now < hub->next_sweep)
         return;
     hub->next_sweep = now + SWEEP_EVERY;
-    gboolean ping_now = hub->opt.ping_interval > 0 && now >= hub->next_ping;
-    if (ping_now)
-        hub->next_ping = now + (gint64)(hub->opt.ping_interval * G_USEC_PER_SEC);
+    gint64 ping_every = (gint64)(hub->opt.ping_interval * G_USEC_PER_SEC);
     gint64 send_timeout = (gint64)(hub->opt.send_timeout * G_USEC_PER_SEC);
     for (guint i = hub->clients->len; i-- > 0;) {
         hub_client *c = hub->clients->pdata[i];
@@ -378,13 +413,14 @@ static void housekeeping(vitals_hub *hub, gint64 now)
             g_free(why);
             continue;
         }
-        if (!ping_now)
+        if (ping_every <= 0 || now < c->next_ping_at)
             continue;
         if (c->ping_sent_at) {
             client_destroy(hub, c, "no answer to ping");
             continue;
         }
         c->ping_sent_at = now;
+        c->next_ping_at = now + ping_every;
         if (client_send_own(hub, c, vitals_ws_msg_new(WS_OP_PING, "vitals", 6, 0, FALSE)))
             client_flush(hub, c);
     }
@@ -395,7 +431,6 @@ static gpointer hub_thread(gpointer data)
     vitals_hub *hub = data;
     struct epoll_event events[256];
     gboolean closing_all = FALSE;
-    hub->next_ping = g_get_monotonic_time() + (gint64)(hub->opt.ping_interval * G_USEC_PER_SEC);
     for (;;) {
         int n = epoll_wait(hub->epfd, events, G_N_ELEMENTS(events), closing_all ? 20 : 1000);
         for (int i = 0; i < n; i++) {
@@ -542,6 +577,7 @@ void vitals_hub_free(vitals_hub *hub)
         g_atomic_int_dec_and_test(&hub->slots);
         pending_free(a);
     }
+    forget_hello(hub);
     g_ptr_array_free(hub->clients, TRUE);
     if (hub->epfd >= 0)
         close(hub->epfd);
