@@ -204,7 +204,9 @@ static enum MHD_Result route_ingest(vitals_http *http, struct MHD_Connection *co
     if (type && g_str_has_prefix(type, "text/plain")) {
         /* StatsD lines, exactly as they would come over UDP. */
         size_t rejected = 0;
-        size_t accepted = len ? vitals_ingest_statsd(http->opt.ingest, body, len, source, &rejected) : 0;
+        char nothing[1] = ""; /* an empty body is refused once, like an empty datagram */
+        size_t accepted = vitals_ingest_statsd(http->opt.ingest, body ? body : nothing, len, source,
+                                               &rejected);
         return send_json(conn, MHD_HTTP_OK, json_pack("{s:I, s:I}", "accepted", (json_int_t)accepted,
                                                        "rejected", (json_int_t)rejected));
     }

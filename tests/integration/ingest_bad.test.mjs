@@ -154,7 +154,9 @@ describe('bad ingest input is counted and skipped; good records still count', ()
     assert.deepEqual(r.json, { accepted: 2, rejected: 2 });
     const blank = await post(host.base, '\n\n', 'text/plain');
     assert.deepEqual(blank.json, { accepted: 0, rejected: 1 });
-    Object.assign(want, { records: want.records + 2, rejected: want.rejected + 3,
+    const empty = await post(host.base, '', 'text/plain');
+    assert.deepEqual(empty.json, { accepted: 0, rejected: 1 });
+    Object.assign(want, { records: want.records + 2, rejected: want.rejected + 4,
                           actions: want.actions + 2 });
     await expectTotals('HTTP StatsD text');
   });
