@@ -144,6 +144,11 @@ void vitals_loaded_plugin_free(vitals_loaded_plugin *lp);
 /* The host API table (plugin_api.c). */
 const vitals_host_api *vitals_host_api_table(void);
 
+/* The API's set_error: keeps the text in the plugin's `error`.  Shared by
+ * the in-process table and the isolated helper's (plugin_helper.c), where
+ * it stays local too: the helper sends the text when init fails. */
+void vitals_plugin_set_error(vitals_plugin *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 /* Marks every metric of `lp` as having no value (a gap) until it sets
  * them again (plugin_api.c).  Any thread. */
 void vitals_plugin_clear_values(vitals_loaded_plugin *lp);

@@ -163,7 +163,7 @@ static void api_log(vitals_plugin *p, vitals_log_level level, const char *fmt, .
     va_end(ap);
 }
 
-static void api_set_error(vitals_plugin *p, const char *fmt, ...)
+void vitals_plugin_set_error(vitals_plugin *p, const char *fmt, ...)
 {
     vitals_loaded_plugin *lp = host_side(p);
     va_list ap;
@@ -209,7 +209,7 @@ static const vitals_host_api host_api = {
     .metric_set_text = api_metric_set_text,
     .metric_clear = api_metric_clear,
     .log = api_log,
-    .set_error = api_set_error,
+    .set_error = vitals_plugin_set_error,
     .interval = api_interval,
     .host_pid = api_host_pid,
     /* since 1.1 */

@@ -147,16 +147,6 @@ static void helper_log(vitals_plugin *p, vitals_log_level level, const char *fmt
     va_end(ap);
 }
 
-static void helper_set_error(vitals_plugin *p, const char *fmt, ...)
-{
-    vitals_loaded_plugin *lp = host_side(p);
-    va_list ap;
-    va_start(ap, fmt);
-    g_free(lp->error);
-    lp->error = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-}
-
 static double helper_interval(vitals_plugin *p)
 {
     (void)p;
@@ -189,7 +179,7 @@ static const vitals_host_api helper_api = {
     .metric_set_text = helper_metric_set_text,
     .metric_clear = helper_metric_clear,
     .log = helper_log,
-    .set_error = helper_set_error,
+    .set_error = vitals_plugin_set_error,
     .interval = helper_interval,
     .host_pid = helper_host_pid,
     .subscribe = helper_subscribe,
