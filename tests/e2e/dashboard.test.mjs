@@ -112,8 +112,14 @@ describe('dashboard against the real host', () => {
     assert.ok(want.charts.length >= 6, `charts: ${want.charts}`);
     assert.equal(state.notice, null, 'no notice once data is shown');
     assert.equal(state.conn, 'connected');
-    // Every chart holds one series per plotted value of its members.
-    const plots = await plotData(page);
+    // Every chart holds one series per plotted value of its members.  A chart's
+    // plot is made on its first animation frame (web/js/chart.js), so a chart
+    // that just arrived may still be a shell for a frame: wait for it.
+    let plots = [];
+    await waitFor(async () => {
+      plots = await plotData(page);
+      return JSON.stringify(plots.map((p) => p.title)) === JSON.stringify(want.charts);
+    }, { timeout: 5000, what: `a plot in every chart (${want.charts.length})` }).catch(() => {});
     assert.deepEqual(plots.map((p) => p.title), want.charts);
     const series = new Map();
     for (const d of descriptors) {
