@@ -5,8 +5,11 @@
 // one idle, one fed by the demo application (actions, events, queues,
 // error spells through the C client), so the values are realistic.  After
 // a warm-up it records the next SAMPLES `sample` messages of each: min /
-// median / max of the JSON payload and of the whole frame (payload plus the
-// 2- or 4-byte WebSocket header), and prints the largest one seen.
+// median / mean / max of the JSON payload and of the whole frame (payload
+// plus the 2- or 4-byte WebSocket header), and prints the largest one seen
+// and the size of the hello that began each stream.  Slow metrics
+// (stream_every > 1, docs/protocol.md) are in some samples only: sizes
+// vary with seq, so SAMPLES should span several of their periods.
 // Bounded in time; kills only the processes it started.
 //
 //   node bench/msgsize.mjs BUILD_DIR [SAMPLES=30] [WARMUP=8] [EXTRA_INI]
@@ -67,16 +70,18 @@ function collect(port, n) {
   return new Promise((resolve, reject) => {
     const got = [];
     let descriptors = 0;
+    let hello = 0;
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
     ws.on('message', (data) => {
       const text = String(data);
       if (text.startsWith('{"type":"hello"') || text.startsWith('{"type":"descriptors"')) {
         descriptors = JSON.parse(text).descriptors.length;
+        if (!hello) hello = data.length;
         return;
       }
       if (!text.startsWith('{"type":"sample"')) return;
       got.push(Buffer.from(data));
-      if (got.length === n) { ws.close(); resolve({ got, descriptors }); }
+      if (got.length === n) { ws.close(); resolve({ got, descriptors, hello }); }
     });
     ws.on('error', reject);
   });
@@ -84,7 +89,8 @@ function collect(port, n) {
 
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0], median: s[Math.floor((s.length - 1) / 2)], max: s.at(-1) };
+  const mean = Math.round((s.reduce((a, b) => a + b, 0) / s.length) * 10) / 10;
+  return { min: s[0], median: s[Math.floor((s.length - 1) / 2)], mean, max: s.at(-1) };
 };
 const frame = (len) => len + (len < 126 ? 2 : 4);
 
@@ -105,13 +111,15 @@ try {
     const f = stats(r.got.map((x) => frame(x.length)));
     results[name] = p;
     console.log(`  ${name === 'idle' ? 'idle host        ' : 'with the demo app'}: ${r.descriptors} metrics; ` +
-      `payload min ${p.min} / median ${p.median} / max ${p.max} bytes; ` +
-      `frame min ${f.min} / median ${f.median} / max ${f.max} bytes (target <= 250)`);
+      `payload min ${p.min} / median ${p.median} / mean ${p.mean} / max ${p.max} bytes; ` +
+      `frame min ${f.min} / median ${f.median} / mean ${f.mean} / max ${f.max} bytes (target <= 250); ` +
+      `hello ${r.hello} bytes`);
   }
   const largest = b.got.reduce((x, y) => (y.length > x.length ? y : x));
   console.log(`  largest with the demo app (${largest.length} bytes): ${largest}`);
-  console.log(`RESULT idle_median=${results.idle.median} idle_max=${results.idle.max} ` +
-    `demo_min=${results.demo.min} demo_median=${results.demo.median} demo_max=${results.demo.max}`);
+  console.log(`RESULT idle_median=${results.idle.median} idle_mean=${results.idle.mean} ` +
+    `idle_max=${results.idle.max} demo_min=${results.demo.min} demo_median=${results.demo.median} ` +
+    `demo_mean=${results.demo.mean} demo_max=${results.demo.max}`);
 } finally {
   clearTimeout(hardStop);
   cleanup();

@@ -62,6 +62,7 @@ static void put_desc(GByteArray *out, const vitals_metric_desc *d)
     put_double(out, d->max);
     put_double(out, d->warn);
     put_double(out, d->crit);
+    put_u32(out, (uint32_t)d->stream_every);
 }
 
 gboolean vitals_pipe_encode(GByteArray *out, const vitals_pipe_msg *msg)
@@ -218,6 +219,7 @@ static void get_desc(reader *r, vitals_metric_desc *d)
     d->max = get_double(r);
     d->warn = get_double(r);
     d->crit = get_double(r);
+    d->stream_every = (int)get_u32(r); /* the registry refuses what is out of range */
 }
 
 int vitals_pipe_decoder_next(vitals_pipe_decoder *d, vitals_pipe_msg *msg, const char **why)

@@ -97,8 +97,7 @@ static vitals_metric *api_metric_register(vitals_plugin *p, const vitals_metric_
      * before the fields a newer minor appended.  (An isolated plugin's
      * descriptor arrives whole from its helper: no info here.) */
     vitals_metric_desc copy = {0};
-    size_t known = lp->info && lp->info->abi_minor < 2 ? offsetof(vitals_metric_desc, family)
-                                                       : sizeof copy;
+    size_t known = lp->info ? vitals_metric_desc_size(lp->info->abi_minor) : sizeof copy;
     memcpy(&copy, desc, known);
     g_mutex_lock(&lp->lock);
     if (!lp->handles)

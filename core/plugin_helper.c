@@ -96,8 +96,7 @@ static vitals_metric *helper_metric_register(vitals_plugin *p, const vitals_metr
         return NULL;
     }
     vitals_metric_desc copy = {0};
-    size_t known = lp->info && lp->info->abi_minor < 2 ? offsetof(vitals_metric_desc, family)
-                                                       : sizeof copy;
+    size_t known = lp->info ? vitals_metric_desc_size(lp->info->abi_minor) : sizeof copy;
     memcpy(&copy, desc, known);
     g_mutex_lock(&hl.lock);
     guint32 handle = hl.metrics;

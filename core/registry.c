@@ -11,6 +11,11 @@
  * every ring is the same tick.  A metric is reference-counted: the registry
  * holds one reference and every descriptor set that lists it another, so a
  * plugin's metrics can be retired while a reader still encodes an old set.
+ *
+ * Metrics are kept in registration order, except that those the stream
+ * carries in only some samples (stream_every > 1) stay after all the
+ * others, so that the slow ones never move an every-sample metric's place
+ * in a sample's values.
  */
 #include "registry.h"
 
@@ -165,6 +170,11 @@ static gboolean desc_valid(const vitals_metric_desc *d, GError **error)
     else if (d->labels && !labels_valid(d->labels))
         why = "labels must be key=value[,key=value] with keys [a-z_][a-z0-9_]* and values "
               "without , = \" or control characters";
+    else if (d->stream_every < 0 || d->stream_every > VITALS_STREAM_EVERY_MAX)
+        why = "stream_every must be 0..60 (0 or 1: in every sample)";
+    else if (d->stream_every > 1 && d->kind == VITALS_COUNTER)
+        why = "stream_every must be 0 or 1 for a counter: dashboards chart the difference "
+              "between consecutive samples";
     if (why)
         g_set_error(error, VITALS_REGISTRY_ERROR, 1, "invalid metric '%s': %s",
                     d->id ? d->id : "(null)", why);
@@ -184,6 +194,17 @@ static void info_init(vitals_metric_info *info, const char *plugin, const vitals
     info->desc.chart_title = g_strdup(d->chart_title);
     info->desc.family = g_strdup(d->family);
     info->desc.labels = g_strdup(d->labels);
+    if (info->desc.stream_every < 1)
+        info->desc.stream_every = 1; /* 0, the zeroed default, means every sample too */
+}
+
+size_t vitals_metric_desc_size(uint32_t abi_minor)
+{
+    if (abi_minor < 2)
+        return offsetof(vitals_metric_desc, family);
+    if (abi_minor < 3)
+        return offsetof(vitals_metric_desc, stream_every);
+    return sizeof(vitals_metric_desc);
 }
 
 static void info_clear(vitals_metric_info *info)
@@ -309,7 +330,6 @@ vitals_metric *vitals_registry_add(vitals_registry *reg, const char *plugin,
     m->refs = 1;
     m->reg = reg;
     info_init(&m->info, plugin, desc);
-    m->info.index = reg->metrics->len;
     if (desc->kind == VITALS_HISTOGRAM)
         vitals_ring_init(&m->observations, sizeof(observation), MAX_OBSERVATIONS, NULL);
     vitals_ring_init(&m->history, sizeof(vitals_value), reg->history, drop_value);
@@ -317,7 +337,15 @@ vitals_metric *vitals_registry_add(vitals_registry *reg, const char *plugin,
     vitals_value gap = {0};
     for (size_t i = 0; i < vitals_ring_count(&reg->ts); i++)
         vitals_ring_push(&m->history, &gap);
-    g_ptr_array_add(reg->metrics, m);
+    /* Every-sample metrics before the slow ones (vitals_desc_set): a new
+     * every-sample metric goes before the first slow one, which move down. */
+    guint at = reg->metrics->len;
+    if (m->info.desc.stream_every == 1)
+        while (at > 0 && ((vitals_metric *)reg->metrics->pdata[at - 1])->info.desc.stream_every > 1)
+            at--;
+    g_ptr_array_insert(reg->metrics, (gint)at, m);
+    for (guint i = at; i < reg->metrics->len; i++)
+        ((vitals_metric *)reg->metrics->pdata[i])->info.index = i;
     g_hash_table_insert(reg->by_id, m->info.id, m);
     if (reg->descs) {
         vitals_desc_set_unref(reg->descs);

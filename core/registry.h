@@ -22,7 +22,12 @@ GQuark vitals_registry_error_quark(void);
 /* Seconds of observations a histogram summarises. */
 #define VITALS_HISTOGRAM_WINDOW 60.0
 
-/* A descriptor as the host keeps it: owned copies of every string. */
+/* The largest stream_every a descriptor may ask for: a slow metric reaches
+ * dashboards at least once a minute at 1 Hz. */
+#define VITALS_STREAM_EVERY_MAX 60
+
+/* A descriptor as the host keeps it: owned copies of every string, and
+ * stream_every at least 1. */
 typedef struct vitals_metric_info {
     char *id;
     char *plugin;
@@ -30,7 +35,10 @@ typedef struct vitals_metric_info {
     unsigned index;           /* position in descriptor sets and frames */
 } vitals_metric_info;
 
-/* An immutable list of descriptors, in frame order. */
+/* An immutable list of descriptors, in frame order: registration order,
+ * except that the metrics with stream_every > 1 come after all the others
+ * (so that a client reading only every-sample metrics finds each at its
+ * descriptor index in every sample; docs/protocol.md). */
 typedef struct vitals_desc_set {
     gint refs;
     guint generation;         /* bumps whenever the set changes */
@@ -74,10 +82,16 @@ void vitals_registry_free(vitals_registry *reg);
 /*
  * Adds a metric for `plugin`.  Fails (NULL, *error set) on a missing id or
  * title, an id outside [a-z0-9_.-] or longer than 128 bytes, a duplicate id,
- * or an unknown kind/style/axis.  Safe from any thread.
+ * an unknown kind/style/axis, or a stream_every outside 0..60 (or above 1
+ * for a counter).  Safe from any thread.
  */
 vitals_metric *vitals_registry_add(vitals_registry *reg, const char *plugin,
                                    const vitals_metric_desc *desc, GError **error);
+
+/* How many bytes of a vitals_metric_desc a plugin built for ABI minor
+ * `abi_minor` has: fields are only appended, and the host must never read
+ * past the end of an older plugin's shorter struct. */
+size_t vitals_metric_desc_size(uint32_t abi_minor);
 
 /* Removes every metric of `plugin` (its file was removed, or it failed
  * after registering some): they leave the descriptor set, their history

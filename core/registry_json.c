@@ -11,6 +11,16 @@
  * a busy sample ("0.0971" where the API says "0.0970545045372051") and the
  * hello that the page parses before it draws.  Counters stay exact, since
  * the dashboard charts the difference between two running totals.
+ *
+ * Protocol 2 trims the stream further (docs/protocol.md, "Slow metrics"):
+ * a metric with stream_every E > 1 is carried only in the samples where
+ * (seq + its descriptor index) % E == 0, and its hello column only holds
+ * those samples' values; the page keeps the last value in between.  The
+ * index in the rule staggers slow metrics over the samples instead of
+ * sending them all in one fat sample every E ticks.  The stream's times
+ * are whole milliseconds, finer than any chart needs; the sample, the
+ * hello and the WebSocket `metrics` round them alike, so the page sees one
+ * time for one tick whichever message brought it.
  */
 #include "registry_json.h"
 
@@ -62,6 +72,18 @@ static json_t *value_for_eye(const vitals_value *v, const vitals_metric_desc *d)
                      number_for_eye(s->p99, d));
 }
 
+/* A time as the stream gives it: whole milliseconds. */
+static json_t *stream_ts(double ts)
+{
+    return number(round(ts * 1000) / 1000);
+}
+
+gboolean vitals_stream_carries(const vitals_metric_desc *d, guint index, guint64 seq)
+{
+    guint64 every = d->stream_every > 1 ? (guint64)d->stream_every : 1;
+    return (seq + index) % every == 0;
+}
+
 json_t *vitals_json_descriptor(const vitals_metric_info *info)
 {
     const vitals_metric_desc *d = &info->desc;
@@ -96,6 +118,8 @@ json_t *vitals_json_descriptor(const vitals_metric_info *info)
         json_object_set_new(o, "family", json_string(d->family));
     if (d->labels)
         json_object_set_new(o, "labels", json_string(d->labels));
+    if (d->stream_every > 1)
+        json_object_set_new(o, "stream_every", json_integer(d->stream_every));
     return o;
 }
 
@@ -132,11 +156,13 @@ json_t *vitals_json_value(const vitals_value *v)
 json_t *vitals_json_sample(const vitals_frame *frame)
 {
     json_t *values = json_array();
-    for (guint i = 0; i < frame->descs->count; i++)
-        json_array_append_new(values,
-                              value_for_eye(&frame->values[i], &frame->descs->items[i]->desc));
+    for (guint i = 0; i < frame->descs->count; i++) {
+        const vitals_metric_desc *d = &frame->descs->items[i]->desc;
+        if (vitals_stream_carries(d, i, frame->seq))
+            json_array_append_new(values, value_for_eye(&frame->values[i], d));
+    }
     return json_pack("{s:s, s:I, s:o, s:o}", "type", "sample", "seq", (json_int_t)frame->seq,
-                     "ts", number(frame->ts), "values", values);
+                     "ts", stream_ts(frame->ts), "values", values);
 }
 
 /* The key of a metric inside its plugin's object: the id without "<plugin>.". */
@@ -166,22 +192,35 @@ json_t *vitals_json_metrics(const vitals_frame *frame)
                      "plugins", plugins);
 }
 
-static json_t *history_ts(const vitals_history *h)
+/* The times of a history copy: as kept for the API, in whole milliseconds
+ * for the stream. */
+static json_t *history_ts(const vitals_history *h, gboolean stream)
 {
     json_t *ts = json_array();
     for (guint i = 0; i < h->count; i++)
-        json_array_append_new(ts, number(h->ts[i]));
+        json_array_append_new(ts, stream ? stream_ts(h->ts[i]) : number(h->ts[i]));
     return ts;
 }
 
-/* The values of one metric, oldest first; rounded for a dashboard when
- * `eye` is its descriptor, as the API gives them when it is NULL. */
-static json_t *history_column(const vitals_history *h, guint column, const vitals_metric_desc *eye)
+/* The values of one metric, oldest first, as the API gives them. */
+static json_t *history_column(const vitals_history *h, guint column)
 {
     json_t *values = json_array();
+    for (guint i = 0; i < h->count; i++)
+        json_array_append_new(values, vitals_json_value(&h->values[(size_t)column * h->count + i]));
+    return values;
+}
+
+/* Column `column` of `h` as the stream would have carried it: rounded for
+ * a dashboard, and of a slow metric only the samples due. */
+static json_t *stream_column(const vitals_history *h, guint column)
+{
+    guint index = h->metric_index >= 0 ? (guint)h->metric_index : column; /* in h->descs */
+    const vitals_metric_desc *d = &h->descs->items[index]->desc;
+    json_t *values = json_array();
     for (guint i = 0; i < h->count; i++) {
-        const vitals_value *v = &h->values[(size_t)column * h->count + i];
-        json_array_append_new(values, eye ? value_for_eye(v, eye) : vitals_json_value(v));
+        if (vitals_stream_carries(d, index, h->first_seq + i))
+            json_array_append_new(values, value_for_eye(&h->values[(size_t)column * h->count + i], d));
     }
     return values;
 }
@@ -193,8 +232,8 @@ json_t *vitals_json_history_columns(const vitals_history *h)
         json_array_append_new(seq, json_integer((json_int_t)(h->first_seq + i)));
     json_t *columns = json_array();
     for (guint c = 0; c < h->metrics; c++)
-        json_array_append_new(columns, history_column(h, c, &h->descs->items[c]->desc));
-    return json_pack("{s:o, s:o, s:o}", "seq", seq, "ts", history_ts(h), "values", columns);
+        json_array_append_new(columns, stream_column(h, c));
+    return json_pack("{s:o, s:o, s:o}", "seq", seq, "ts", history_ts(h, TRUE), "values", columns);
 }
 
 json_t *vitals_json_history_metric(const vitals_history *h)
@@ -203,7 +242,7 @@ json_t *vitals_json_history_metric(const vitals_history *h)
         h->descs->items[h->metric_index >= 0 ? (guint)h->metric_index : 0];
     return json_pack("{s:s, s:s, s:s, s:o, s:o}", "metric", info->id, "kind",
                      vitals_kind_name(info->desc.kind), "unit", info->desc.unit ? info->desc.unit : "",
-                     "ts", history_ts(h), "values", history_column(h, 0, NULL));
+                     "ts", history_ts(h, FALSE), "values", history_column(h, 0));
 }
 
 json_t *vitals_json_descriptors_message(const vitals_desc_set *set)
@@ -225,9 +264,9 @@ char *vitals_json_hello_text(vitals_registry *reg, double interval, size_t *len,
 {
     vitals_history *h = vitals_registry_history(reg, -1, 0, 0);
     *seq = h->count ? h->first_seq + h->count - 1 : 0;
-    json_t *hello = json_pack("{s:s, s:i, s:s, s:f, s:I, s:o, s:o}", "type", "hello", "protocol", 1,
-                              "version", VITALS_VERSION, "interval", interval, "generation",
-                              (json_int_t)h->descs->generation, "descriptors",
+    json_t *hello = json_pack("{s:s, s:i, s:s, s:f, s:I, s:o, s:o}", "type", "hello", "protocol",
+                              VITALS_PROTOCOL, "version", VITALS_VERSION, "interval", interval,
+                              "generation", (json_int_t)h->descs->generation, "descriptors",
                               vitals_json_descriptors(h->descs), "history",
                               vitals_json_history_columns(h));
     vitals_history_free(h);
@@ -238,8 +277,11 @@ char *vitals_json_metrics_text(vitals_registry *reg, size_t *len)
 {
     vitals_frame *frame = vitals_registry_latest(reg);
     json_t *body = vitals_json_metrics(frame);
-    if (frame)
+    if (frame) {
+        /* the page may put it in the row of the same sample: same time */
+        json_object_set_new(body, "ts", stream_ts(frame->ts));
         vitals_frame_unref(frame);
+    }
     json_object_set_new(body, "type", json_string("metrics"));
     return vitals_json_dump(body, len);
 }

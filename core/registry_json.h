@@ -12,15 +12,25 @@
 
 #include "registry.h"
 
+/* The `protocol` of the WebSocket hello (docs/protocol.md).  2: slow
+ * metrics are carried only in some samples. */
+#define VITALS_PROTOCOL 2
+
 json_t *vitals_json_descriptor(const vitals_metric_info *info);
 json_t *vitals_json_descriptors(const vitals_desc_set *set);          /* array */
 json_t *vitals_json_value(const vitals_value *v);
 
-/* {"type":"sample","seq":…,"ts":…,"values":[…]} */
+/* Whether the stream's sample `seq` carries descriptor `index` (whose
+ * descriptor is `d`): always, unless d->stream_every E > 1; then when
+ * (seq + index) % E == 0.  The hello's history columns follow the same rule. */
+gboolean vitals_stream_carries(const vitals_metric_desc *d, guint index, guint64 seq);
+
+/* {"type":"sample","seq":…,"ts":…,"values":[…the carried values…]} */
 json_t *vitals_json_sample(const vitals_frame *frame);
 /* {"seq":…,"ts":…,"plugins":{"system":{"cpu_percent":…}}}; frame may be NULL. */
 json_t *vitals_json_metrics(const vitals_frame *frame);
-/* {"seq":[…],"ts":[…],"values":[[column 0],[column 1],…]} */
+/* {"seq":[…],"ts":[…],"values":[[column 0],[column 1],…]} as the hello
+ * carries it: rounded for a dashboard, slow columns thinned. */
 json_t *vitals_json_history_columns(const vitals_history *h);
 /* {"metric":id,"kind":…,"unit":…,"ts":[…],"values":[…]} for a one-metric copy */
 json_t *vitals_json_history_metric(const vitals_history *h);

@@ -157,7 +157,7 @@ function setDescriptors(list) {
 /* ---- messages ---- */
 
 function onHello(msg) {
-  if (msg.protocol !== 1) console.warn(`vitals: host speaks protocol ${msg.protocol}, this page protocol 1`);
+  if (msg.protocol !== 2) console.warn(`vitals: host speaks protocol ${msg.protocol}, this page protocol 2`);
   if (typeof msg.interval === "number" && msg.interval > 0) state.interval = msg.interval;
   setText(view.version, typeof msg.version === "string" ? `v${msg.version}` : "");
   setDescriptors(msg.descriptors);

@@ -158,7 +158,9 @@ static const vitals_metric_desc system_metric_desc[SYSTEM_METRIC_COUNT] = {
     [SYSTEM_PROCESS] = {
         .id = "system.process", .title = "Watched process", .unit = "", .kind = VITALS_TEXT,
         .description = "Name and pid of the process that the process metrics describe",
-        .priority = 30, .card = true},
+        .priority = 30, .card = true,
+        .stream_every = 5}, /* ~16 bytes that change only with the process: dashboards get
+                             * them in one sample out of 5 */
     [SYSTEM_PROCESS_CPU] = {
         .id = "system.process_cpu_percent", .title = "Process CPU", .unit = "percent",
         .kind = VITALS_GAUGE,

@@ -37,7 +37,7 @@ extern "C" {
 
 /* A plugin loads when its major equals the host's and its minor is not newer. */
 #define VITALS_PLUGIN_ABI_MAJOR 1
-#define VITALS_PLUGIN_ABI_MINOR 2
+#define VITALS_PLUGIN_ABI_MINOR 3
 
 /* The one symbol a plugin exports. */
 #define VITALS_PLUGIN_ENTRY_SYMBOL "vitals_plugin_entry"
@@ -106,6 +106,19 @@ typedef struct vitals_metric_desc {
      * both.  NULL: the metric is its own family. */
     const char *family;
     const char *labels;
+
+    /* -- since 1.3 -- */
+
+    /* For a value that moves slowly (a 60 s window's percentiles, a name
+     * that rarely changes): the dashboards' stream (the WebSocket `sample`)
+     * carries it in one sample out of `stream_every` (2..60) and the page
+     * keeps its last value in between, which saves those bytes in every
+     * sample sent to every client.  Samples are staggered so that slow
+     * metrics do not all arrive together.  History, the JSON API and
+     * Prometheus still get every tick.  0 or 1: every sample.  Not for a
+     * COUNTER (refused): its chart is the difference between consecutive
+     * samples. */
+    int stream_every;
 } vitals_metric_desc;
 
 /* ---- configuration schema ---------------------------------------------- */

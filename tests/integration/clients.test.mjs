@@ -11,15 +11,16 @@
 //
 // Node cannot set a socket's SO_RCVBUF, so "never reads" is a paused socket:
 // the kernel's receive buffer fills and stays full.  Samples are made large
-// (100 action names through the ingest) and fast (interval 0.05 s) so that
-// the host's side fills in seconds.
+// (the `huge` fixture's thousand metrics, ~5 KiB) and fast (interval 0.05 s)
+// so that the host's side fills in seconds: with small samples the kernel
+// keeps taking a few at a time and the queue keeps emptying.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  UNDER_WRAPPER, WsClient, connectWs, getJson, request, removeTempDirs, startHost, stopAllHosts,
+  FIXTURES_DIR, UNDER_WRAPPER, WsClient, connectWs, getJson, removeTempDirs, startHost, stopAllHosts,
   tempDir, waitFor, withTimeout,
 } from './host.mjs';
 import { FIN, OP, RawClient, frame } from './raw_ws.mjs';
@@ -59,18 +60,14 @@ describe('clients that do not read', { timeout: 110000 }, () => {
   let sampler;
 
   before(async () => {
-    const config = writeConfig('[host]\nhistory = 20\nsend_timeout = 2\nping_interval = 600\n' +
-                               '[plugin:action]\ntop_names = 100\n');
-    host = await startHost({ config, interval: 0.05 });
-    // 100 action names: every sample carries 200 more values (a few KiB).
-    let lines = '';
-    for (let i = 0; i < 100; i++) lines += `action:${(i % 7) + 1}.5|ms|#name:name${i}\n`;
-    const r = await request(host.base, '/api/v1/ingest', {
-      method: 'POST', headers: { 'content-type': 'text/plain' }, body: lines,
-    });
-    assert.equal(r.status, 200, r.body);
-    await waitFor(async () => (await getJson(host.base, '/api/v1/descriptors')).descriptors.length > 200,
-                  { timeout: 15000, what: 'the per-name action metrics' });
+    const config = writeConfig('[host]\nhistory = 20\nsend_timeout = 2\nping_interval = 600\n');
+    // Every sample carries the 1000 values of `huge` (null each tick: ~5 KiB).
+    const plugins = tempDir();
+    fs.copyFileSync(path.join(FIXTURES_DIR, 'faults', 'huge.so'), path.join(plugins, 'huge.so'));
+    fs.chmodSync(path.join(plugins, 'huge.so'), 0o755);
+    host = await startHost({ config, interval: 0.05, pluginsDir: plugins });
+    await waitFor(async () => (await getJson(host.base, '/api/v1/descriptors')).descriptors.length > 1000,
+                  { timeout: 15000, what: 'the huge fixture\'s metrics' });
     readers = await Promise.all([0, 1, 2].map(() => connectWs(host.wsUrl)));
     await Promise.all(readers.map((c) => c.nextOfType('sample')));
     baseline = rssKiB(host.pid);

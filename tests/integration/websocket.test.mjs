@@ -31,9 +31,40 @@ function checkValue(desc, v, where) {
   }
 }
 
+// Protocol 2 (docs/protocol.md, "Slow metrics"): a descriptor with
+// stream_every E > 1 is carried in sample `seq` only when (seq + i) % E == 0,
+// i its index; such descriptors come after all the others.
+const everyOf = (d) => d.stream_every ?? 1;
+const carries = (descs, i, seq) => (seq + i) % everyOf(descs[i]) === 0;
+/** The indices of the descriptors that sample `seq` carries. */
+const carried = (descs, seq) => descs.map((_, i) => i).filter((i) => carries(descs, i, seq));
+
+/** Checks the order rule and the stream_every values of a descriptor list. */
+function checkSlowOrder(descs) {
+  const firstSlow = descs.findIndex((d) => everyOf(d) > 1);
+  for (const [i, d] of descs.entries()) {
+    if (d.stream_every === undefined) continue;
+    assert.ok(Number.isInteger(d.stream_every) && d.stream_every >= 2 && d.stream_every <= 60,
+              `${d.id}: stream_every ${d.stream_every}`);
+    assert.notEqual(d.kind, 'counter', `${d.id}: a slow counter`);
+  }
+  if (firstSlow >= 0) {
+    assert.ok(descs.slice(firstSlow).every((d) => everyOf(d) > 1),
+              `an every-sample metric after a slow one: ${descs.map((d) => `${d.id}/${everyOf(d)}`).join(' ')}`);
+  }
+}
+
+/** Checks a sample's values against the descriptors it is positional over. */
+function checkSample(descs, m) {
+  const due = carried(descs, m.seq);
+  assert.equal(m.values.length, due.length,
+               `sample ${m.seq}: ${m.values.length} values for the ${due.length} descriptors it carries`);
+  due.forEach((i, k) => checkValue(descs[i], m.values[k], `sample ${m.seq}`));
+}
+
 function checkHello(hello) {
   assert.equal(hello.type, 'hello', `first message is ${JSON.stringify(hello).slice(0, 300)}`);
-  assert.equal(hello.protocol, 1);
+  assert.equal(hello.protocol, 2);
   assert.equal(hello.version, projectVersion());
   assert.ok(Math.abs(hello.interval - INTERVAL) < 1e-9, `interval ${hello.interval}`);
   assert.equal(typeof hello.generation, 'number');
@@ -44,11 +75,17 @@ function checkHello(hello) {
   assert.ok(Array.isArray(h.ts), 'history.ts');
   assert.ok(Array.isArray(h.values), 'history.values');
   assert.equal(h.values.length, hello.descriptors.length, 'one history column per descriptor');
+  checkSlowOrder(hello.descriptors);
+  assert.equal(h.seq.length, h.ts.length, 'history.seq not aligned with ts');
   for (let i = 0; i < h.values.length; i++) {
-    assert.equal(h.values[i].length, h.ts.length, `column ${i} (${hello.descriptors[i].id}) not aligned with ts`);
+    // a slow metric's column holds the samples that carried it
+    const rows = h.seq.filter((seq) => carries(hello.descriptors, i, seq)).length;
+    assert.equal(h.values[i].length, rows, `column ${i} (${hello.descriptors[i].id}): ${h.values[i].length} ` +
+                 `values for the ${rows} samples that carry it`);
     for (const v of h.values[i]) checkValue(hello.descriptors[i], v, 'history');
   }
-  if (h.seq !== undefined) assert.equal(h.seq.length, h.ts.length, 'history.seq not aligned with ts');
+  for (let i = 1; i < h.seq.length; i++) assert.equal(h.seq[i], h.seq[i - 1] + 1, `history.seq at ${i}`);
+  for (const t of h.ts) assert.equal(Math.round(t * 1000) / 1000, t, `history.ts ${t} in whole ms`);
   for (let i = 1; i < h.ts.length; i++) assert.ok(h.ts[i] > h.ts[i - 1], `history.ts not increasing at ${i}`);
 }
 
@@ -166,13 +203,13 @@ describe('WebSocket /ws', { timeout: 100000 }, () => {
 
     let hello;
 
-    it('the first message is hello with protocol 1, descriptors and aligned history', async () => {
+    it('the first message is hello with protocol 2, descriptors and aligned history', async () => {
       hello = await c.next(() => true, 10000, 'the first message');
       checkHello(hello);
       assert.ok(hello.history.ts.length >= 1, 'no history although the host has ticked');
     });
 
-    it('then samples with increasing seq and one value per descriptor', async () => {
+    it('then samples with increasing seq and one value per descriptor they carry', async () => {
       assert.ok(hello, 'no hello');
       let descs = hello.descriptors;
       const samples = [];
@@ -181,14 +218,15 @@ describe('WebSocket /ws', { timeout: 100000 }, () => {
         if (m.type === 'descriptors') {
           assert.ok(Array.isArray(m.descriptors));
           descs = m.descriptors;
+          checkSlowOrder(descs);
           continue;
         }
         assert.equal(typeof m.seq, 'number');
         assert.equal(typeof m.ts, 'number');
         assert.ok(Math.abs(m.ts - Date.now() / 1000) < 30, `ts ${m.ts} far from now`);
+        assert.equal(Math.round(m.ts * 1000) / 1000, m.ts, `ts ${m.ts} in whole ms`);
         assert.ok(Array.isArray(m.values));
-        assert.equal(m.values.length, descs.length, 'values and descriptors differ in length');
-        m.values.forEach((v, i) => checkValue(descs[i], v, `sample ${m.seq}`));
+        checkSample(descs, m);
         samples.push(m);
       }
       assert.ok(samples[1].seq > samples[0].seq, `seq ${samples[0].seq} then ${samples[1].seq}`);
@@ -198,6 +236,75 @@ describe('WebSocket /ws', { timeout: 100000 }, () => {
       }
       const cpu = descs.findIndex((d) => d.id === 'system.cpu_percent');
       assert.ok(samples.some((s) => typeof s.values[cpu] === 'number'), 'cpu_percent never numeric');
+    });
+
+    it('slow metrics come staggered, each in one sample of stream_every, with the value the API has', async () => {
+      const descs = hello.descriptors;
+      const slow = descs.map((d, i) => ({ d, i })).filter(({ d }) => everyOf(d) > 1);
+      // the bundled plugins' slow metrics, checked by name so that a change shows
+      for (const id of ['system.process', 'action.duration', 'event.duration']) {
+        assert.equal(descs.find((d) => d.id === id)?.stream_every, 5, `${id} stream_every`);
+      }
+      // an every-sample metric's value sits at its descriptor index, as in protocol 1
+      const cpu = descs.findIndex((d) => d.id === 'system.cpu_percent');
+      assert.ok(cpu >= 0 && cpu < slow[0].i, 'system.cpu_percent is not before the slow metrics');
+
+      c.skipReceived();
+      const got = [];
+      while (got.length < 11) {
+        const m = await c.next((x) => x.type === 'sample' || x.type === 'descriptors', 10000, 'a sample');
+        assert.equal(m.type, 'sample', 'the descriptors changed during the test');
+        if (got.length) assert.equal(m.seq, got.at(-1).seq + 1, 'a reading client misses no sample');
+        checkSample(descs, m);
+        got.push(m);
+      }
+      // Each slow metric is in 2 or 3 of 11 consecutive samples, five apart;
+      // slow metrics side by side are due in consecutive samples (staggered).
+      for (const { d, i } of slow) {
+        const seqs = got.filter((m) => carries(descs, i, m.seq)).map((m) => m.seq);
+        assert.ok(seqs.length >= 2 && seqs.every((q, k) => !k || q - seqs[k - 1] === 5), `${d.id}: in ${seqs}`);
+      }
+      const most = Math.max(...got.map((m) => carried(descs, m.seq).length - slow[0].i));
+      assert.ok(most <= Math.ceil(slow.length / 5), `${most} of ${slow.length} slow metrics in one sample`);
+
+      // system.process's value, where carried, is the one the history API has at that time
+      const proc = descs.findIndex((d) => d.id === 'system.process');
+      const api = await getJson(host.base, `/api/v1/history?metric=system.process&seconds=60`);
+      let compared = 0;
+      for (const m of got) {
+        if (!carries(descs, proc, m.seq)) continue;
+        const k = api.ts.findIndex((t) => Math.abs(t - m.ts) < 0.001);
+        if (k < 0) continue;
+        assert.equal(m.values[carried(descs, m.seq).indexOf(proc)], api.values[k], `system.process at ${m.seq}`);
+        compared++;
+      }
+      assert.ok(compared >= 2, `compared ${compared} values of system.process with the API`);
+    });
+
+    it('a new per-name action metric: a descriptors message, then samples in its new order', async () => {
+      c.skipReceived();
+      const r = await request(host.base, '/api/v1/ingest', {
+        method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'action:250|ms|#name:ws_slow\n' });
+      assert.equal(r.status, 200, r.body);
+      const d = await c.next((x) => x.type === 'descriptors', 10000, 'the descriptors message');
+      checkSlowOrder(d.descriptors);
+      const ids = d.descriptors.map((x) => x.id);
+      const count = ids.indexOf('action.by_name.ws_slow.count');
+      const duration = ids.indexOf('action.by_name.ws_slow.duration');
+      assert.ok(count >= 0 && duration > count, `${ids}`);
+      assert.equal(d.descriptors[count].stream_every, undefined, 'the count is in every sample');
+      assert.equal(d.descriptors[duration].stream_every, 5);
+      // the count at its descriptor index in the very next sample; the duration within five
+      const first = await c.nextOfType('sample');
+      checkSample(d.descriptors, first);
+      assert.equal(first.values[count], 1);
+      let m = first;
+      while (!carries(d.descriptors, duration, m.seq)) {
+        m = await c.nextOfType('sample');
+        checkSample(d.descriptors, m);
+        assert.ok(m.seq - first.seq < 5, `the duration not carried in 5 samples from ${first.seq}`);
+      }
+      assert.deepEqual(m.values[carried(d.descriptors, m.seq).indexOf(duration)], [1, 0.25, 0.25, 0.25, 0.25]);
     });
 
     it('{"type":"ping"} is answered with {"type":"pong"}', async () => {
@@ -249,7 +356,7 @@ describe('WebSocket /ws', { timeout: 100000 }, () => {
       for (let i = 0; i < N; i++) clients.push(new WsClient(host.wsUrl));
       await withTimeout(Promise.all(clients.map((c) => c.opened)), 20000, `${N} clients to open`);
       const hellos = await Promise.all(clients.map((c) => c.nextOfType('hello', 20000)));
-      for (const h of hellos) assert.equal(h.protocol, 1);
+      for (const h of hellos) assert.equal(h.protocol, 2);
       // Each client's first message is the hello.
       for (const c of clients) assert.equal(c.messages[0].type, 'hello');
       const common = await waitFor(() => {
@@ -399,6 +506,36 @@ describe('WebSocket /ws', { timeout: 100000 }, () => {
 
   it('the host has not crashed', () => {
     assert.equal(host.exited, null, host.describe());
+  });
+});
+
+describe('slow metrics of an isolated plugin', () => {
+  after(async () => {
+    await stopAllHosts();
+    removeTempDirs();
+  });
+
+  it('stream_every crosses the helper pipe: the stream treats them alike', async () => {
+    const config = path.join(tempDir(), 'vitals.ini');
+    fs.writeFileSync(config, '[plugin:system]\nisolate = true\n');
+    const host = await startHost({ config });
+    await waitFor(() => /plugin system \S+ runs isolated/.test(host.stderr),
+                  { timeout: 15000, what: 'the system plugin in its helper' });
+    const c = await connectWs(host.wsUrl);
+    try {
+      const hello = await c.nextOfType('hello', 15000);
+      let descs = hello.descriptors;
+      // the helper registers at its first collect: wait for system.process
+      while (!descs.some((d) => d.id === 'system.process')) {
+        descs = (await c.nextOfType('descriptors', 15000)).descriptors;
+      }
+      checkSlowOrder(descs);
+      assert.equal(descs.find((d) => d.id === 'system.process').stream_every, 5);
+      c.skipReceived();
+      for (let n = 0; n < 6; n++) checkSample(descs, await c.nextOfType('sample'));
+    } finally {
+      c.terminate();
+    }
   });
 });
 

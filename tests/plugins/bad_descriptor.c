@@ -1,7 +1,8 @@
 /*
  * bad_descriptor.c — a fixture plugin that offers invalid descriptors: an
  * empty id, a duplicate id, an id with a space, a unit with a control
- * character and an unknown kind.  metric_register() must
+ * character, an unknown kind, a stream_every out of range and a counter
+ * with a stream_every above 1.  metric_register() must
  * refuse each (NULL) and keep the one valid metric, bad_descriptor.ok; the
  * plugin then runs.  If the host accepts a bad one, init fails and says so.
  */
@@ -11,7 +12,7 @@ struct bad_descriptor_state {
     vitals_metric *ok;
 };
 
-/* Registers one valid metric and five invalid ones; 0 when the host
+/* Registers one valid metric and eight invalid ones; 0 when the host
  * accepted exactly the valid one. */
 static int bad_descriptor_init(vitals_plugin *p)
 {
@@ -49,6 +50,22 @@ static int bad_descriptor_init(vitals_plugin *p)
                                          .kind = (vitals_metric_kind)42};
     if (api->metric_register(p, &bad_kind)) {
         api->set_error(p, "the host accepted the metric kind 42");
+        return -1;
+    }
+    const int bad_every[] = {-1, 61};
+    for (size_t i = 0; i < sizeof bad_every / sizeof bad_every[0]; i++) {
+        const vitals_metric_desc slow = {.id = "bad_descriptor.bad_every", .title = "Bad every",
+                                         .kind = VITALS_GAUGE, .stream_every = bad_every[i]};
+        if (api->metric_register(p, &slow)) {
+            api->set_error(p, "the host accepted stream_every = %d", bad_every[i]);
+            return -1;
+        }
+    }
+    const vitals_metric_desc slow_counter = {.id = "bad_descriptor.slow_counter",
+                                             .title = "Slow counter", .kind = VITALS_COUNTER,
+                                             .stream_every = 5};
+    if (api->metric_register(p, &slow_counter)) {
+        api->set_error(p, "the host accepted a counter with stream_every = 5");
         return -1;
     }
     return 0;

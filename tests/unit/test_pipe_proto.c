@@ -42,7 +42,8 @@ START_TEST(test_descriptor_round_trip)
                  .style = VITALS_AREA, .axis = VITALS_AXIS_RIGHT, .has_min = true, .min = -1.5,
                  .has_max = false, .max = 0, .precision = 3, .priority = -2, .card = true,
                  .has_warn = true, .warn = 80, .has_crit = true, .crit = 95,
-                 .lower_is_worse = true, .family = "crash.values", .labels = "k=v"}};
+                 .lower_is_worse = true, .family = "crash.values", .labels = "k=v",
+                 .stream_every = 7}};
     vitals_pipe_msg out[2];
     for (int bytewise = 0; bytewise <= 1; bytewise++) {
         round_trip(&in, out, bytewise);
@@ -62,6 +63,7 @@ START_TEST(test_descriptor_round_trip)
         ck_assert_int_eq(d->priority, -2);
         ck_assert_str_eq(d->family, "crash.values");
         ck_assert_str_eq(d->labels, "k=v");
+        ck_assert_int_eq(d->stream_every, 7);
     }
 }
 END_TEST

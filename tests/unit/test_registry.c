@@ -2,6 +2,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "registry.h"
 #include "run_suite.h"
@@ -289,6 +290,108 @@ START_TEST(test_family_and_labels)
 }
 END_TEST
 
+START_TEST(test_stream_every_is_checked)
+{
+    vitals_registry *reg = vitals_registry_new(4);
+    GError *error = NULL;
+    const int bad[] = {-1, 61, 1000};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        vitals_metric_desc d = gauge("p.slow");
+        d.stream_every = bad[i];
+        ck_assert_msg(!vitals_registry_add(reg, "p", &d, &error), "stream_every %d accepted", bad[i]);
+        ck_assert_str_eq(error->message, "invalid metric 'p.slow': stream_every must be 0..60 (0 or 1: "
+                                         "in every sample)");
+        g_clear_error(&error);
+    }
+    /* a counter's chart is a difference of consecutive totals: never thinned */
+    vitals_metric_desc d = {.id = "p.total", .title = "T", .kind = VITALS_COUNTER, .stream_every = 2};
+    ck_assert_ptr_null(vitals_registry_add(reg, "p", &d, &error));
+    ck_assert(strstr(error->message, "stream_every must be 0 or 1 for a counter"));
+    g_clear_error(&error);
+    d.stream_every = 1;
+    ck_assert_ptr_nonnull(vitals_registry_add(reg, "p", &d, &error));
+
+    /* 0 (the zeroed default) and 1 both mean every sample; 60 is the most */
+    const int good[] = {0, 1, 60};
+    const char *ids[] = {"p.zero", "p.one", "p.sixty"};
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        vitals_metric_desc g = gauge(ids[i]);
+        g.stream_every = good[i];
+        vitals_metric *m = vitals_registry_add(reg, "p", &g, &error);
+        ck_assert_ptr_nonnull(m);
+        ck_assert_int_eq(vitals_metric_get_info(m)->desc.stream_every, good[i] ? good[i] : 1);
+    }
+    vitals_registry_free(reg);
+}
+END_TEST
+
+/* The ids of the current set, comma-separated (freed by the caller). */
+static char *order_of(vitals_registry *reg)
+{
+    vitals_desc_set *set = vitals_registry_descriptors(reg);
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < set->count; i++) {
+        g_string_append_printf(s, "%s%s", i ? "," : "", set->items[i]->id);
+        ck_assert_int_eq(vitals_registry_find(reg, set->items[i]->id), (int)i);
+    }
+    vitals_desc_set_unref(set);
+    return g_string_free(s, FALSE);
+}
+
+START_TEST(test_slow_metrics_come_after_the_others)
+{
+    vitals_registry *reg = vitals_registry_new(4);
+    const char *regs[][2] = {{"a", "a.fast1"}, {"a", "a.slow1"}, {"b", "b.fast"},
+                             {"b", "b.slow"}, {"a", "a.fast2"}};
+    vitals_metric *m[5];
+    for (int i = 0; i < 5; i++) {
+        vitals_metric_desc d = gauge(regs[i][1]);
+        d.stream_every = strstr(regs[i][1], "slow") ? 5 : 0;
+        m[i] = vitals_registry_add(reg, regs[i][0], &d, NULL);
+        vitals_metric_set(m[i], i);
+        vitals_frame_unref(vitals_registry_snapshot(reg, i + 1.0));
+    }
+    char *order = order_of(reg);
+    ck_assert_str_eq(order, "a.fast1,b.fast,a.fast2,a.slow1,b.slow");
+    g_free(order);
+
+    /* frames and history follow the set's order, every column its own metric */
+    vitals_frame *f = vitals_registry_latest(reg);
+    const double want[] = {0, 2, 4, 1, 3};
+    for (int i = 0; i < 5; i++)
+        ck_assert(f->values[i].number == want[i]);
+    vitals_frame_unref(f);
+    vitals_history *h = vitals_registry_history(reg, -1, 0, 0);
+    ck_assert_uint_eq(h->count, 4); /* the ring keeps 4 */
+    ck_assert_int_eq(h->values[2 * h->count + 3].type, VITALS_VALUE_NUMBER); /* a.fast2, newest */
+    ck_assert_int_eq(h->values[2 * h->count + 2].type, VITALS_VALUE_NONE);   /* before it existed */
+    ck_assert(h->values[3 * h->count + 0].number == 1);                      /* a.slow1 */
+    vitals_history_free(h);
+
+    ck_assert_uint_eq(vitals_registry_retire(reg, "a"), 3);
+    order = order_of(reg);
+    ck_assert_str_eq(order, "b.fast,b.slow");
+    g_free(order);
+    vitals_metric_desc d = gauge("c.fast");
+    vitals_registry_add(reg, "c", &d, NULL);
+    order = order_of(reg);
+    ck_assert_str_eq(order, "b.fast,c.fast,b.slow");
+    g_free(order);
+    vitals_registry_free(reg);
+}
+END_TEST
+
+START_TEST(test_desc_size_per_abi_minor)
+{
+    /* a 1.0/1.1 plugin's struct ends before family, a 1.2 one's before stream_every */
+    ck_assert_uint_eq(vitals_metric_desc_size(0), offsetof(vitals_metric_desc, family));
+    ck_assert_uint_eq(vitals_metric_desc_size(1), offsetof(vitals_metric_desc, family));
+    ck_assert_uint_eq(vitals_metric_desc_size(2), offsetof(vitals_metric_desc, stream_every));
+    ck_assert_uint_eq(vitals_metric_desc_size(3), sizeof(vitals_metric_desc));
+    ck_assert_uint_eq(vitals_metric_desc_size(VITALS_PLUGIN_ABI_MINOR), sizeof(vitals_metric_desc));
+}
+END_TEST
+
 START_TEST(test_histogram_totals_are_cumulative)
 {
     vitals_registry *reg = vitals_registry_new(4);
@@ -320,6 +423,9 @@ int main(void)
     tcase_add_test(tc, test_retire_removes_a_plugins_metrics_safely);
     tcase_add_test(tc, test_family_and_labels);
     tcase_add_test(tc, test_histogram_totals_are_cumulative);
+    tcase_add_test(tc, test_stream_every_is_checked);
+    tcase_add_test(tc, test_slow_metrics_come_after_the_others);
+    tcase_add_test(tc, test_desc_size_per_abi_minor);
     suite_add_tcase(s, tc);
     return vitals_run_suite(s);
 }

@@ -178,7 +178,7 @@ START_TEST(test_hello_carries_aligned_history)
     free(text);
     ck_assert_uint_eq(seq, 3);
     ck_assert_str_eq(json_string_value(json_object_get(hello, "type")), "hello");
-    ck_assert_int_eq(json_integer_value(json_object_get(hello, "protocol")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(hello, "protocol")), 2);
     json_t *history = json_object_get(hello, "history");
     ck_assert_uint_eq(json_array_size(json_object_get(history, "ts")), 3);
     ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(history, "seq"), 2)), 3);
@@ -186,6 +186,97 @@ START_TEST(test_hello_carries_aligned_history)
     ck_assert_uint_eq(json_array_size(columns), json_array_size(json_object_get(hello, "descriptors")));
     ck_assert_int_eq(json_integer_value(json_array_get(json_array_get(columns, 0), 2)), 2);
     json_decref(hello);
+}
+END_TEST
+
+/* Sets metric k of `m` to seq * 10 + k, ticks (frame `seq` at 100 + seq)
+ * and returns the sample's text. */
+static char *sample_at(vitals_registry *r, vitals_metric **m, int n, guint64 seq)
+{
+    for (int k = 0; k < n; k++)
+        vitals_metric_set(m[k], (double)(seq * 10 + (guint64)k));
+    vitals_frame *f = vitals_registry_snapshot(r, 100.0 + (double)seq);
+    ck_assert_uint_eq(f->seq, seq);
+    char *text = vitals_json_dump(vitals_json_sample(f), NULL);
+    vitals_frame_unref(f);
+    return text;
+}
+
+START_TEST(test_slow_metrics_are_carried_staggered)
+{
+    /* Registered slow, fast, slow, slow (k = 0..3): the set puts the fast
+     * one first, so index 0 = k1 (every sample), 1 = k0 (E 3), 2 = k2 (E 3),
+     * 3 = k3 (E 2).  Index i is due when (seq + i) % E == 0: index 1 at
+     * seq 2, 5 …, index 2 at 1, 4 …, index 3 at odd seqs. */
+    vitals_registry *r = vitals_registry_new(10);
+    const char *ids[] = {"p.s3a", "p.fast", "p.s3b", "p.s2"};
+    const int every[] = {3, 0, 3, 2};
+    vitals_metric *m[4];
+    for (int k = 0; k < 4; k++) {
+        vitals_metric_desc d = {.id = ids[k], .title = "M", .kind = VITALS_GAUGE,
+                                .stream_every = every[k]};
+        m[k] = vitals_registry_add(r, "p", &d, NULL);
+        ck_assert_ptr_nonnull(m[k]);
+    }
+    const char *want[] = {
+        "{\"type\":\"sample\",\"seq\":1,\"ts\":101,\"values\":[11,12,13]}",
+        "{\"type\":\"sample\",\"seq\":2,\"ts\":102,\"values\":[21,20]}",
+        "{\"type\":\"sample\",\"seq\":3,\"ts\":103,\"values\":[31,33]}",
+        "{\"type\":\"sample\",\"seq\":4,\"ts\":104,\"values\":[41,42]}",
+        "{\"type\":\"sample\",\"seq\":5,\"ts\":105,\"values\":[51,50,53]}",
+        "{\"type\":\"sample\",\"seq\":6,\"ts\":106,\"values\":[61]}",
+    };
+    for (guint64 seq = 1; seq <= G_N_ELEMENTS(want); seq++) {
+        char *text = sample_at(r, m, 4, seq);
+        ck_assert_str_eq(text, want[seq - 1]);
+        free(text);
+    }
+
+    /* The descriptors say which are slow; the hello's columns hold what the
+     * stream carried, its seq and ts columns every sample. */
+    size_t len;
+    uint64_t newest;
+    char *text = vitals_json_hello_text(r, 1.0, &len, &newest);
+    json_t *hello = json_loads(text, 0, NULL);
+    free(text);
+    ck_assert_uint_eq(newest, 6);
+    json_t *descs = json_object_get(hello, "descriptors");
+    ck_assert_ptr_null(json_object_get(json_array_get(descs, 0), "stream_every"));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(descs, 1), "stream_every")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(descs, 3), "stream_every")), 2);
+    json_t *history = json_object_get(hello, "history");
+    char *columns = json_dumps(json_object_get(history, "values"), JSON_COMPACT);
+    ck_assert_str_eq(columns, "[[11,21,31,41,51,61],[20,50],[12,42],[13,33,53]]");
+    free(columns);
+    ck_assert_uint_eq(json_array_size(json_object_get(history, "seq")), 6);
+    ck_assert_uint_eq(json_array_size(json_object_get(history, "ts")), 6);
+    json_decref(hello);
+    vitals_registry_free(r);
+}
+END_TEST
+
+START_TEST(test_stream_times_are_whole_milliseconds)
+{
+    vitals_metric_set(cpu, 1);
+    vitals_frame *f = vitals_registry_snapshot(reg, 1764277895.12521);
+    char *text = vitals_json_dump(vitals_json_sample(f), NULL);
+    ck_assert_ptr_nonnull(strstr(text, "\"ts\":1764277895.125,"));
+    free(text);
+    /* the WebSocket metrics answer and the hello agree with the sample… */
+    text = vitals_json_metrics_text(reg, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "\"ts\":1764277895.125,"));
+    free(text);
+    size_t len;
+    uint64_t seq;
+    text = vitals_json_hello_text(reg, 1.0, &len, &seq);
+    ck_assert_ptr_nonnull(strstr(text, "\"ts\":[1764277895.125]"));
+    free(text);
+    /* …while the JSON API keeps what the clock gave */
+    json_t *m = wire(vitals_json_metrics(f));
+    ck_assert_double_eq_tol(json_real_value(json_object_get(m, "ts")), 1764277895.12521, 1e-6);
+    ck_assert_double_ne(json_real_value(json_object_get(m, "ts")), 1764277895.125);
+    json_decref(m);
+    vitals_frame_unref(f);
 }
 END_TEST
 
@@ -223,6 +314,8 @@ int main(void)
     tcase_add_test(tc, test_gaps_and_empty_histograms_are_null);
     tcase_add_test(tc, test_metrics_grouped_by_plugin);
     tcase_add_test(tc, test_hello_carries_aligned_history);
+    tcase_add_test(tc, test_slow_metrics_are_carried_staggered);
+    tcase_add_test(tc, test_stream_times_are_whole_milliseconds);
     tcase_add_test(tc, test_history_for_one_metric);
     tcase_add_test(tc, test_non_finite_numbers_never_reach_the_wire);
     suite_add_tcase(s, tc);

@@ -5,7 +5,11 @@
  * reports its state ("connecting", "connected", "disconnected") to `onState`,
  * pings every 20 s while connected, and reconnects after a loss with
  * exponential backoff (0.5 s doubling to 10 s, with jitter), reset on success.
+ * Messages pass through a StreamDecoder (store.js) first, which must see
+ * them all in order: samples then carry one value per descriptor.
  */
+
+import { StreamDecoder } from "./store.js";
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 10000;
@@ -34,6 +38,7 @@ export class Connection {
     this.retryTimer = 0;
     this.pingTimer = 0;
     this.retryAt = 0;
+    this.decoder = new StreamDecoder();
   }
 
   start() {
@@ -127,7 +132,7 @@ export class Connection {
       console.warn("vitals: ignoring a message that is not JSON");
       return;
     }
-    if (msg && typeof msg === "object" && this.onMessage) this.onMessage(msg);
+    if (msg && typeof msg === "object" && this.onMessage) this.onMessage(this.decoder.decode(msg));
   }
 
   #scheduleRetry() {

@@ -6,10 +6,88 @@
  * by position, so a new descriptor list keeps the data of every metric whose
  * id persists, and a reconnect merges the hello history into what is already
  * here without duplicating points. No DOM.
+ *
+ * StreamDecoder turns protocol 2's trimmed stream back into one value per
+ * descriptor: a slow metric (`stream_every` E > 1) is in a sample only when
+ * (seq + its index) % E == 0 (docs/protocol.md, "Slow metrics"); in the
+ * others it is CARRY, and the store repeats the metric's previous value, so
+ * its chart runs on without false gaps.
  */
 
 /* Two points are the same sample when their times agree this closely. */
 const SAME_TS = 1e-4;
+
+/* In a sample's values: "not carried this time, keep the previous value". */
+export const CARRY = Symbol("carry");
+
+/* Descriptor i's stream_every (1 when absent or not a whole number > 1). */
+function everyOf(descriptors) {
+  if (!Array.isArray(descriptors)) return [];
+  return descriptors.map((d) => (d && Number.isInteger(d.stream_every) && d.stream_every > 1 ? d.stream_every : 1));
+}
+
+/* Whether sample `seq` carries the descriptor at `index` whose stream_every is `every`. */
+export function carries(every, index, seq) {
+  return every <= 1 || (seq + index) % every === 0;
+}
+
+/*
+ * Follows the host's descriptor lists (hello, descriptors) to know which
+ * values each sample carries; decode() rewrites a message in place into
+ * the store's terms and returns it.  One per connection: each starts with
+ * a hello, which resets it.
+ */
+export class StreamDecoder {
+  constructor() {
+    this.every = [];
+  }
+
+  decode(msg) {
+    if (!msg || typeof msg !== "object") return msg;
+    if (msg.type === "hello" || msg.type === "descriptors") {
+      this.every = everyOf(msg.descriptors);
+      if (msg.type === "hello" && msg.history && typeof msg.history === "object") this.#fillHistory(msg.history);
+    } else if (msg.type === "sample" && Array.isArray(msg.values) && Number.isInteger(msg.seq)) {
+      msg.values = this.expand(msg.seq, msg.values);
+    }
+    return msg;
+  }
+
+  /* One value per descriptor from the carried ones: CARRY where sample `seq` has none. */
+  expand(seq, values) {
+    if (!this.every.some((e) => e > 1)) return values;
+    const out = new Array(this.every.length);
+    let next = 0;
+    for (let i = 0; i < this.every.length; i++) {
+      if (!carries(this.every[i], i, seq)) out[i] = CARRY;
+      else out[i] = next < values.length ? values[next++] : null;
+    }
+    return out;
+  }
+
+  /*
+   * The hello's columns of slow metrics hold only the samples that carried
+   * them: spread each over every row (history.seq), repeating the last
+   * value (null before the first), as the stream would have shown it.
+   */
+  #fillHistory(history) {
+    const seq = Array.isArray(history.seq) ? history.seq : [];
+    const cols = Array.isArray(history.values) ? history.values : [];
+    for (let i = 0; i < cols.length && i < this.every.length; i++) {
+      const every = this.every[i];
+      if (every <= 1 || !Array.isArray(cols[i])) continue;
+      const sent = cols[i];
+      const full = new Array(seq.length);
+      let next = 0;
+      let last = null;
+      for (let j = 0; j < seq.length; j++) {
+        if (Number.isInteger(seq[j]) && carries(every, i, seq[j]) && next < sent.length) last = sent[next++];
+        full[j] = last;
+      }
+      cols[i] = full;
+    }
+  }
+}
 
 export class Store {
   /* Keeps `retainSeconds` of samples, and never more than `maxPoints`. */
@@ -52,32 +130,42 @@ export class Store {
     }
   }
 
-  /* Appends one sample; `values` is positional over `ids`. */
+  /*
+   * Appends one sample; `values` is positional over `ids`, and CARRY in it
+   * repeats the metric's previous value (it keeps the value already there
+   * when the sample is one the store holds).
+   */
   append(ts, seq, ids, values) {
     if (typeof ts !== "number" || !Number.isFinite(ts)) return false;
     const n = this.ts.length;
     const last = this.lastTs;
     if (n && ts < last - SAME_TS) {
       /* Out of order (should not happen): merge it like history. */
-      this.merge({ ts: [ts], seq: [seq], values: ids.map((_, i) => [values[i] ?? null]) }, ids);
+      const before = this.indexAtOrAfter(ts + SAME_TS) - 1;
+      const value = (v, id) => (v !== CARRY ? v ?? null : before >= 0 ? this.cols.get(id)?.[before] ?? null : null);
+      this.merge({ ts: [ts], seq: [seq], values: ids.map((id, i) => [value(values[i], id)]) }, ids);
       return true;
     }
     if (n && Math.abs(ts - last) <= SAME_TS) {
-      this.#writeRow(n - 1, ids, values);
+      this.#writeRow(n - 1, ids, values, false);
       return true;
     }
     this.ts.push(ts);
     this.seq.push(seq ?? null);
     for (const col of this.cols.values()) col.push(null);
-    this.#writeRow(n, ids, values);
+    this.#writeRow(n, ids, values, true);
     this.trim();
     return true;
   }
 
-  #writeRow(row, ids, values) {
+  /* Writes row `row`; CARRY takes the row before when `fresh`, else keeps the cell. */
+  #writeRow(row, ids, values, fresh) {
     for (let i = 0; i < ids.length; i++) {
       const col = this.cols.get(ids[i]);
-      if (col) col[row] = values && i < values.length ? values[i] ?? null : null;
+      if (!col) continue;
+      const v = values && i < values.length ? values[i] : null;
+      if (v !== CARRY) col[row] = v ?? null;
+      else if (fresh) col[row] = row > 0 ? col[row - 1] : null;
     }
   }
 
