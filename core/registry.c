@@ -563,11 +563,10 @@ int vitals_registry_find(vitals_registry *reg, const char *id)
 
 /* ---- history --------------------------------------------------------- */
 
-vitals_history *vitals_registry_history(vitals_registry *reg, int metric_index, double since,
-                                        guint max_samples)
+static vitals_history *history_locked(vitals_registry *reg, int metric_index, double since,
+                                      guint max_samples)
 {
     vitals_history *h = g_new0(vitals_history, 1);
-    g_mutex_lock(&reg->lock);
     h->descs = vitals_desc_set_ref(current_descs_locked(reg));
     h->metric_index = metric_index < (int)h->descs->count ? metric_index : -1;
     h->metrics = h->metric_index >= 0 ? 1 : h->descs->count;
@@ -589,6 +588,24 @@ vitals_history *vitals_registry_history(vitals_registry *reg, int metric_index, 
         for (guint i = 0; i < h->count; i++)
             value_copy(&h->values[(size_t)c * h->count + i], vitals_ring_at(&m->history, start + i));
     }
+    return h;
+}
+
+vitals_history *vitals_registry_history(vitals_registry *reg, int metric_index, double since,
+                                        guint max_samples)
+{
+    g_mutex_lock(&reg->lock);
+    vitals_history *h = history_locked(reg, metric_index, since, max_samples);
+    g_mutex_unlock(&reg->lock);
+    return h;
+}
+
+vitals_history *vitals_registry_history_of(vitals_registry *reg, const char *id, double since,
+                                           guint max_samples)
+{
+    g_mutex_lock(&reg->lock);
+    vitals_metric *m = g_hash_table_lookup(reg->by_id, id);
+    vitals_history *h = m ? history_locked(reg, (int)m->info.index, since, max_samples) : NULL;
     g_mutex_unlock(&reg->lock);
     return h;
 }

@@ -135,6 +135,14 @@ typedef struct vitals_history {
 
 vitals_history *vitals_registry_history(vitals_registry *reg, int metric_index, double since,
                                         guint max_samples);
+/*
+ * One metric's history, found by id under the same lock as the copy: an
+ * index from vitals_registry_find() may name another metric by the time it
+ * is used, since a registration can shift indexes (slow metrics stay last).
+ * NULL when no metric has that id.
+ */
+vitals_history *vitals_registry_history_of(vitals_registry *reg, const char *id, double since,
+                                           guint max_samples);
 void vitals_history_free(vitals_history *h);
 
 /* Finds a metric's index in the current set by id; -1 if none. */

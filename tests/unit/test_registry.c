@@ -184,6 +184,14 @@ START_TEST(test_history_rolls_and_aligns_late_metrics)
     ck_assert(h->ts[0] == 107.0);
     vitals_history_free(h);
     ck_assert_int_eq(vitals_registry_find(reg, "p.none"), -1);
+
+    /* By id, in one step (what the history route uses). */
+    h = vitals_registry_history_of(reg, "p.late", 0, 0);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_uint_eq(h->metrics, 1);
+    ck_assert(h->values[4].number == 99);
+    vitals_history_free(h);
+    ck_assert_ptr_null(vitals_registry_history_of(reg, "p.none", 0, 0));
     vitals_registry_free(reg);
 }
 END_TEST
