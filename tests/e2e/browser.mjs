@@ -91,10 +91,16 @@ export function isLocalUrl(url) {
 //   firstData     the first chart drawn with data (after uPlot's draw),
 //   chartFirst    [ms] when each chart was first drawn with data,
 //   wsOpen, firstMessage  the first WebSocket's open and first message (hello),
+//   uplotAt       the charting library defined window.uPlot,
+//   adoptedAt     the dashboard's script took over the WebSocket that
+//                 js/early-socket.js opened (read window.__vitalsEarlySocket),
 //   frames        [{at, ms, charts}] each animation frame that redrew charts:
 //                 the script time of the frame callback plus uPlot's drawing.
 function installPageHooks(measure) {
-  const hooks = { plots: [], setDataCalls: 0, firstData: null, chartFirst: [], frames: [], wsOpen: null, firstMessage: null };
+  const hooks = {
+    plots: [], setDataCalls: 0, firstData: null, chartFirst: [], frames: [], wsOpen: null, firstMessage: null,
+    uplotAt: null, adoptedAt: null,
+  };
   Object.defineProperty(window, '__vitalsE2E', { value: hooks });
   const withData = (data) => Array.isArray(data) && Array.isArray(data[0]) && data[0].length > 0 &&
     data.slice(1).some((col) => col.some((v) => v != null));
@@ -105,6 +111,7 @@ function installPageHooks(measure) {
     get() { return real; },
     set(v) {
       if (typeof v !== 'function') { real = v; return; }
+      if (hooks.uplotAt === null) hooks.uplotAt = performance.now();
       real = new Proxy(v, {
         construct(target, args, newTarget) {
           const u = Reflect.construct(target, args, newTarget === real ? target : newTarget);
@@ -133,6 +140,15 @@ function installPageHooks(measure) {
     },
   });
   if (measure) {
+    let early;
+    Object.defineProperty(window, '__vitalsEarlySocket', {
+      configurable: true,
+      get() {
+        if (early && hooks.adoptedAt === null) hooks.adoptedAt = performance.now();
+        return early;
+      },
+      set(v) { early = v; },
+    });
     const NativeWebSocket = window.WebSocket;
     window.WebSocket = class extends NativeWebSocket {
       constructor(...args) {

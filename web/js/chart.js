@@ -61,16 +61,26 @@ function rangeFn(axis) {
   };
 }
 
-/* Measured tick label widths (CSS px) by font and text: setting a canvas font is slow. */
+/*
+ * Measured tick label widths (CSS px) by font and text, on a canvas of their
+ * own: setting a canvas font is slow, so it is set only when it changes
+ * (uPlot's canvases change theirs on every draw).
+ */
 const textWidths = new Map();
+let measurer = null;
+let measurerFont = "";
 
-function textWidth(u, font, text) {
+function textWidth(font, text) {
   const key = `${font}\u0000${text}`;
   let w = textWidths.get(key);
   if (w === undefined) {
     if (textWidths.size > 4000) textWidths.clear();
-    u.ctx.font = font;
-    w = u.ctx.measureText(text).width / (globalThis.devicePixelRatio || 1);
+    if (!measurer) measurer = document.createElement("canvas").getContext("2d");
+    if (measurerFont !== font) {
+      measurer.font = font;
+      measurerFont = font;
+    }
+    w = measurer.measureText(text).width / (globalThis.devicePixelRatio || 1);
     textWidths.set(key, w);
   }
   return w;
@@ -82,7 +92,7 @@ function axisSize(u, values, axisIdx, cycleNum) {
   if (cycleNum > 1) return axis._size;
   let size = axis.ticks.size + axis.gap;
   const longest = (values || []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), "");
-  if (longest) size += textWidth(u, axis.font[0], longest);
+  if (longest) size += textWidth(axis.font[0], longest);
   return Math.ceil(size) + 4;
 }
 

@@ -277,15 +277,17 @@ export class Charts {
     }
     this.#setRange(store, store.lastTs);
     const now = performance.now();
-    const below = window.innerHeight + 200;
+    const fold = window.innerHeight;
     const due = [];
     let more = false;
     /* All reads (positions) before any write (drawing), so at most one layout. */
     for (const c of this.charts.values()) {
       let go = this.visible.has(c) || now - c.filledAt >= OFFSCREEN_EVERY_MS;
       if (this.fresh.has(c)) {
-        /* A new chart below the fold waits one frame, so the first ones show sooner. */
-        go = c.deferred || this.visible.has(c) || c.root.getBoundingClientRect().top < below;
+        /* A new chart that does not start in the viewport waits one frame, so
+         * the ones in view are drawn (and painted) sooner: after the hello,
+         * they are what the page shows first. */
+        go = c.deferred || this.visible.has(c) || c.root.getBoundingClientRect().top < fold;
         if (!go) c.deferred = more = true;
       }
       if (go) due.push(c);
