@@ -6,6 +6,14 @@
  * answer from immutable frames and history copies, never holding the
  * registry lock while writing.
  *
+ * Two ways in, chosen once at start:
+ *   - plain HTTP: the host's accept loop (http_accept.c) owns the listening
+ *     socket, answers `GET /ws` handshakes itself and gives every other
+ *     connection to libmicrohttpd (MHD_USE_NO_LISTEN_SOCKET), so that a
+ *     WebSocket never holds a libmicrohttpd connection and its memory pool;
+ *   - TLS: the bytes cannot be peeked, so libmicrohttpd listens and
+ *     upgrades WebSockets itself (http_ws.c), as docs/tls.md describes.
+ *
  * Every request passes one gate as soon as its headers are in, before any
  * body is read: the token (when [host] auth_token is set) on /api/,
  * /metrics and /ws, then the query parameters the route reads (each at most
@@ -14,7 +22,7 @@
  * and the page must load to read ?token= from its own URL.  libmicrohttpd
  * bounds the rest: a connection's memory (request line and headers, 431 or
  * 414 beyond it) and how long a connection may sit idle or half-sent.
- * http_reply.c builds every answer; http_ws.c does the WebSocket handshake.
+ * http_reply.c builds every answer; http_ws.c decides WebSocket handshakes.
  */
 #include "http.h"
 
@@ -39,9 +47,10 @@
 G_DEFINE_QUARK(vitals-http-error-quark, vitals_http_error)
 
 /* What one connection's memory pool may hold: the request line and headers
- * (a longer request is refused with 414 or 431) and, for an upgraded
- * WebSocket, the pool it keeps for life, so 10,000 clients must not cost
- * 10,000 large pools.  Browsers send 1-2 KiB of headers. */
+ * (a longer request is refused with 414 or 431; the host's own handshake
+ * path has the same bound, VITALS_HTTP_HEAD_MAX) and, for a WebSocket
+ * libmicrohttpd upgrades (TLS), the pool it keeps for life.  Browsers send
+ * 1-2 KiB of headers. */
 #define CONNECTION_MEMORY (16 * 1024)
 /* Connections beyond max_clients for plain HTTP (API calls, scrapes, page loads). */
 #define HTTP_CONNECTIONS 1024
@@ -119,10 +128,9 @@ static enum MHD_Result route_history(vitals_http *http, struct MHD_Connection *c
                               "'seconds' must be a positive number", NULL);
         since = g_get_real_time() / 1e6 - s;
     }
-    int index = vitals_registry_find(http->opt.registry, metric);
-    if (index < 0)
+    vitals_history *h = vitals_registry_history_of(http->opt.registry, metric, since, 0);
+    if (!h)
         return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown metric", metric);
-    vitals_history *h = vitals_registry_history(http->opt.registry, index, since, 0);
     json_t *body = vitals_json_history_metric(h);
     vitals_history_free(h);
     return send_json(conn, MHD_HTTP_OK, body);
@@ -329,10 +337,10 @@ static gboolean refuse_early(vitals_http *http, struct MHD_Connection *conn, con
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         const char *token = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
         if (!vitals_auth_check(http->opt.auth_token, authorization, token)) {
-            json_t *body = json_pack("{s:s}", "error", "a token is needed: send 'Authorization: "
-                                     "Bearer <token>' or add ?token=<token>");
+            json_t *body = json_pack("{s:s}", "error", VITALS_HTTP_TOKEN_NEEDED);
             *ret = vitals_http_reply_json(conn, MHD_HTTP_UNAUTHORIZED, body,
-                                          MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vitals\"");
+                                          MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                          VITALS_HTTP_TOKEN_CHALLENGE);
             return TRUE;
         }
     }
@@ -459,17 +467,23 @@ vitals_http *vitals_http_start(const vitals_http_options *options, GError **erro
     http->allowed_origins = vitals_auth_parse_origins(options->allowed_origins);
     if (!http->opt.max_clients)
         http->opt.max_clients = 10000;
+    /* Who listens: libmicrohttpd with TLS, else the accept loop (see the top). */
+    gboolean mhd_listens = options->tls != NULL;
+    struct MHD_OptionItem listen_option[] = {
+        {mhd_listens ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, fd, NULL},
+        {MHD_OPTION_END, 0, NULL}};
     http->daemon = MHD_start_daemon(
         MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_ALLOW_UPGRADE |
-            MHD_USE_ERROR_LOG | vitals_tls_flags(options->tls),
+            MHD_USE_ERROR_LOG | vitals_tls_flags(options->tls) |
+            (mhd_listens ? 0 : MHD_USE_NO_LISTEN_SOCKET),
         0, NULL, NULL, handle_request, http,
         MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+        MHD_OPTION_ARRAY, listen_option,
         MHD_OPTION_NOTIFY_COMPLETED, on_request_done, http,
         /* Idle and half-sent requests die; upgraded sockets are the hub's to time out. */
         MHD_OPTION_CONNECTION_TIMEOUT, options->http_timeout > 0 ? options->http_timeout : 30u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-        /* Upgraded sockets count here too; the hub caps WebSockets itself. */
+        /* Sockets libmicrohttpd upgrades count here too; the hub caps WebSockets itself. */
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(http->opt.max_clients + HTTP_CONNECTIONS),
         /* The certificate and key (tls.c), or nothing for plain HTTP. */
         MHD_OPTION_ARRAY, vitals_tls_options(options->tls),
@@ -477,13 +491,16 @@ vitals_http *vitals_http_start(const vitals_http_options *options, GError **erro
     if (!http->daemon) {
         g_set_error(error, VITALS_HTTP_ERROR, VITALS_HTTP_ERROR_START,
                     "libmicrohttpd could not start on %s", http->url);
-        close(fd);
-        g_strfreev(http->allowed_origins);
-        g_free(http->url);
-        g_free(http);
-        return NULL;
+    } else if (!mhd_listens && !(http->acceptor = vitals_http_accept_start(http, fd, error))) {
+        MHD_stop_daemon(http->daemon);
+    } else {
+        return http; /* the socket is libmicrohttpd's or the accept loop's now */
     }
-    return http;
+    close(fd);
+    g_strfreev(http->allowed_origins);
+    g_free(http->url);
+    g_free(http);
+    return NULL;
 }
 
 uint16_t vitals_http_port(const vitals_http *http) { return http->port; }
@@ -493,11 +510,17 @@ void vitals_http_stop(vitals_http *http)
 {
     if (!http)
         return;
-    /* Quiescing hands the listening socket back, so it is closed once, here. */
-    MHD_socket fd = MHD_quiesce_daemon(http->daemon);
-    MHD_stop_daemon(http->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    if (http->acceptor) {
+        /* No new connection reaches libmicrohttpd after this. */
+        vitals_http_accept_stop(http->acceptor);
+        MHD_stop_daemon(http->daemon);
+    } else {
+        /* Quiescing hands the listening socket back, so it is closed once, here. */
+        MHD_socket fd = MHD_quiesce_daemon(http->daemon);
+        MHD_stop_daemon(http->daemon);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
     g_strfreev(http->allowed_origins);
     g_free(http->url);
     g_free(http);

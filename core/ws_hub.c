@@ -343,6 +343,20 @@ static void pending_free(pending_adopt *a)
     g_free(a);
 }
 
+/* An arrival the hub will not serve because it is stopping: the client
+ * still hears why (close 1001, as every client does on shutdown), then the
+ * socket and its slot go back. */
+static void pending_refuse(vitals_hub *hub, pending_adopt *a)
+{
+    uint8_t frame[WS_MAX_HEADER + 125];
+    size_t len = ws_close_frame(frame, WS_CLOSE_GOING_AWAY, "server shutting down");
+    ssize_t sent = send(a->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)sent; /* a socket that cannot take 24 bytes gets only the end */
+    a->release(a->arg);
+    g_atomic_int_dec_and_test(&hub->slots);
+    pending_free(a);
+}
+
 /* ---- the loop -------------------------------------------------------- */
 
 /* Takes what other threads left in the inbox.  Returns TRUE once stopping. */
@@ -375,12 +389,11 @@ static gboolean drain_inbox(vitals_hub *hub)
     pending_adopt *a;
     while ((a = g_queue_pop_head(&adoptions))) {
         if (stopping) {
-            a->release(a->arg);
-            g_atomic_int_dec_and_test(&hub->slots);
+            pending_refuse(hub, a);
         } else {
             client_adopt(hub, a);
+            pending_free(a);
         }
-        pending_free(a);
     }
     return stopping;
 }
@@ -572,11 +585,8 @@ void vitals_hub_free(vitals_hub *hub)
     while ((m = g_queue_pop_head(&hub->inbox)))
         vitals_ws_msg_unref(m);
     pending_adopt *a;
-    while ((a = g_queue_pop_head(&hub->adoptions))) {
-        a->release(a->arg);
-        g_atomic_int_dec_and_test(&hub->slots);
-        pending_free(a);
-    }
+    while ((a = g_queue_pop_head(&hub->adoptions)))
+        pending_refuse(hub, a);
     forget_hello(hub);
     g_ptr_array_free(hub->clients, TRUE);
     if (hub->epfd >= 0)

@@ -36,7 +36,8 @@ typedef struct vitals_hub_options {
     double send_timeout;       /* drop a client whose queue does not empty this long; 0: 30 s */
 } vitals_hub_options;
 
-/* Releases an adopted socket (e.g. MHD_upgrade_action(CLOSE)); exactly once. */
+/* Releases an adopted socket (close() it, or MHD_upgrade_action(CLOSE) for a
+ * socket libmicrohttpd upgraded); called exactly once. */
 typedef void (*vitals_hub_release_fn)(void *arg);
 
 vitals_hub *vitals_hub_new(const vitals_hub_callbacks *callbacks, const vitals_hub_options *options);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 
 import { getJson, request, startHost, stopAllHosts, withTimeout } from './host.mjs';
+import { RawClient } from './raw_ws.mjs';
 
 /** Asserts a 400 whose JSON `error` matches `re`. */
 function assertBadQuery(r, re, what) {
@@ -73,6 +74,29 @@ describe('HTTP input limits', { timeout: 100000 }, () => {
       if (answer) assert.match(answer, /^HTTP\/1\.1 (400|413|431)/, answer.slice(0, 100));
       await stillServes();
     });
+  });
+
+  // WebSocket handshakes are read by the host itself, not libmicrohttpd
+  // (core/http_accept.c), with the same 16 KiB bound and JSON answers.
+  describe('a WebSocket handshake beyond the bound', () => {
+    for (const [what, status, opts] of [
+      ['a 64 KiB header', 431, { extra: [`X-Big: ${'a'.repeat(64 * 1024)}`] }],
+      ['a thousand small headers', 431, { extra: Array.from({ length: 1000 }, (_, i) => `X-H${i}: ${'v'.repeat(40)}`) }],
+      ['a 64 KiB URL', 414, { path: `/ws?token=${'t'.repeat(64 * 1024)}` }],
+    ]) {
+      it(`${what}: ${status} with a JSON reason, not a crash`, async () => {
+        const c = new RawClient(host.port);
+        try {
+          const r = await c.handshake(opts);
+          assert.equal(r.status, status, r.head);
+          assert.match(r.headers['content-type'], /^application\/json/);
+          assert.match(JSON.parse(r.body).error, /16 KiB/);
+        } finally {
+          c.destroy();
+        }
+        await stillServes();
+      });
+    }
   });
 
   describe('bodies', () => {

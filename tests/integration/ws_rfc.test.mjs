@@ -258,6 +258,137 @@ describe('WebSocket per RFC 6455 (raw socket)', { timeout: 110000 }, () => {
     }
   });
 
+  // Plain-HTTP handshakes are answered by the host itself (core/http_accept.c):
+  // it peeks at a connection's first bytes, takes `GET /ws` and hands any
+  // other request to libmicrohttpd with its bytes unread.  These cases are
+  // the ones that path could get wrong.
+  describe('the handshake arriving in pieces, or with more behind it', () => {
+    /** A raw client whose first write (the request) goes out in pieces at `cuts`, 30 ms apart. */
+    class SplitClient extends RawClient {
+      constructor(port, cuts) {
+        super(port);
+        this.sock.setNoDelay(true); // one TCP segment per piece
+        this.cuts = cuts;
+      }
+
+      write(bytes) {
+        const cuts = this.cuts;
+        if (!cuts) return super.write(bytes);
+        this.cuts = null;
+        const buf = Buffer.from(bytes);
+        const ends = [...cuts, buf.length];
+        ends.forEach((end, i) => setTimeout(() => super.write(buf.subarray(i ? ends[i - 1] : 0, end)), 30 * i));
+        return undefined;
+      }
+    }
+
+    /** Sends a whole request in pieces; resolves with the raw answer once the host closes. */
+    async function rawRequest(text, cuts) {
+      const c = new SplitClient(host.port, cuts);
+      try {
+        await c.connected;
+        c.write(text);
+        await c.waitEnded();
+        return c.buf.toString('latin1');
+      } finally {
+        c.destroy();
+      }
+    }
+
+    for (const [what, cuts] of [['the request line split in four TCP writes', [2, 5, 7, 12]],
+                                ['cut right after "GET /ws"', [7]],
+                                ['cut inside the headers', [30, 60, 61]]]) {
+      it(`${what}: 101, then the stream`, async () => {
+        const c = new SplitClient(host.port, cuts);
+        try {
+          const r = await c.handshake();
+          assert.equal(r.status, 101, r.head);
+          assert.ok(r.accept, 'wrong Sec-WebSocket-Accept');
+          assert.equal((await c.hello()).type, 'hello');
+        } finally {
+          c.destroy();
+        }
+      });
+    }
+
+    for (const [what, text, cuts, status, re] of [
+      ['GET /healthz split before the path is known', 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+       [2, 6, 9], 200, /"status":"ok"/],
+      ['GET /wsx (not /ws) split after "GET /ws"', 'GET /wsx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+       [7], 404, /"path":"\/wsx"/],
+      ['GET /ws/ (not /ws)', 'GET /ws/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', [], 404, /"not found"/],
+      ['POST /ws', 'POST /ws HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', [3], 405,
+       /"method not allowed"/],
+    ]) {
+      it(`${what}: served by libmicrohttpd after the peek (${status})`, async () => {
+        const answer = await rawRequest(text, cuts);
+        assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer.slice(0, 200));
+        assert.match(answer, re, answer);
+      });
+    }
+
+    it('frames sent with the handshake, before the 101: answered after the hello, in order', async () => {
+      const c = new RawClient(host.port);
+      try {
+        await c.connected;
+        const write = c.write.bind(c);
+        // The request, a ping and a text ping, all in one TCP write.
+        c.write = (bytes) => write(Buffer.concat([Buffer.from(bytes),
+                                                  frame(FIN | OP.PING, 'early'),
+                                                  frame(FIN | OP.TEXT, '{"type":"ping"}')]));
+        const r = await c.handshake();
+        assert.equal(r.status, 101, r.head);
+        const hello = await c.nextFrame((f) => f.opcode === OP.TEXT);
+        assert.equal(JSON.parse(hello.payload).type, 'hello', 'the hello comes first');
+        const pong = await c.nextFrame((f) => f.opcode === OP.PONG);
+        assert.equal(pong?.payload.toString(), 'early');
+        const reply = await c.nextFrame((f) => f.opcode === OP.TEXT && f.payload.includes('"pong"'));
+        assert.ok(reply, 'the pipelined text message was not answered');
+      } finally {
+        c.destroy();
+      }
+    });
+
+    it('a refusal arriving in pieces is answered whole, with the security headers', async () => {
+      const text = `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nUpgrade: websocket\r\n` +
+                   'Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n';
+      const answer = await rawRequest(text, [4, 9, 40]);
+      assert.match(answer, /^HTTP\/1\.1 400 /, answer);
+      assert.match(answer, /\r\nX-Content-Type-Options: nosniff\r\n/i);
+      assert.match(answer, /\r\nContent-Security-Policy: [^\r]*frame-ancestors 'none'/i);
+      assert.match(answer, /\{"error":"missing or malformed Sec-WebSocket-Key"\}$/);
+    });
+
+    it('no Host header: 400, as libmicrohttpd answers any HTTP/1.1 request without one', async () => {
+      const c = new RawClient(host.port);
+      try {
+        const r = await c.handshake({ headers: ['Upgrade: websocket', 'Connection: Upgrade',
+                                                `Sec-WebSocket-Key: ${newKey()}`, 'Sec-WebSocket-Version: 13'] });
+        assert.equal(r.status, 400, r.head);
+        assert.match(JSON.parse(r.body).error, /Host/);
+      } finally {
+        c.destroy();
+      }
+    });
+
+    it('a malformed head (a folded header line): 400', async () => {
+      const answer = await rawRequest('GET /ws HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n', []);
+      assert.match(answer, /^HTTP\/1\.1 400 /, answer);
+    });
+
+    it('a client that hangs up halfway through the request line costs nothing', async () => {
+      for (const text of ['GET /w', 'GET /ws HTTP/1.1\r\nUpgr']) {
+        const c = new RawClient(host.port);
+        await c.connected;
+        c.write(text);
+        c.sock.end();
+        await c.waitEnded();
+        c.destroy();
+      }
+      assert.equal((await getJson(host.base, '/healthz')).status, 'ok');
+    });
+  });
+
   it('afterwards the host still serves: the bystander keeps its stream, new clients connect', async () => {
     bystander.skipReceived();
     const a = await bystander.nextOfType('sample');
