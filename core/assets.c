@@ -9,6 +9,10 @@
  */
 #include "assets.h"
 
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+
 #include <string.h>
 
 /* Defined by the generated vitals_assets_data.c. */
@@ -70,6 +74,7 @@ static const struct {
     { ".svg", "image/svg+xml" },
     { ".png", "image/png" },
     { ".json", "application/json" },
+    { ".map", "application/json" },
     { ".ico", "image/x-icon" },
 };
 
@@ -99,4 +104,48 @@ const char *vitals_asset_content_type(const char *path)
             return content_types[i].type;
     }
     return fallback;
+}
+
+/*
+ * The entity tag of an embedded file: 64-bit FNV-1a of its bytes, quoted.
+ * Computed for the whole table on first use (a few hundred KiB, once), so a
+ * browser can revalidate the page's files with If-None-Match and keep its
+ * compiled scripts, and a new build's files never match an old tag.
+ */
+#define ETAG_SIZE 19 /* '"' + 16 hex digits + '"' + NUL */
+
+static char (*etags)[ETAG_SIZE];
+
+static void compute_etags(void)
+{
+    char (*table)[ETAG_SIZE] = g_malloc(sizeof *table * (vitals_asset_count ? vitals_asset_count : 1));
+    for (size_t i = 0; i < vitals_asset_count; i++) {
+        const vitals_asset *a = &vitals_asset_table[i];
+        uint64_t h = 0xcbf29ce484222325u;
+        for (size_t k = 0; k < a->size; k++)
+            h = (h ^ a->data[k]) * 0x100000001b3u;
+        snprintf(table[i], ETAG_SIZE, "\"%016" PRIx64 "\"", h);
+    }
+    etags = table;
+}
+
+const char *vitals_asset_etag(const vitals_asset *asset)
+{
+    static gsize once = 0;
+    if (g_once_init_enter(&once)) {
+        compute_etags();
+        g_once_init_leave(&once, 1);
+    }
+    return etags[asset - vitals_asset_table];
+}
+
+int vitals_asset_etag_matches(const vitals_asset *asset, const char *if_none_match)
+{
+    if (if_none_match == NULL)
+        return 0;
+    /* A list of tags, maybe weak (W/"…"), or "*"; ours are unique enough
+     * that finding the quoted tag anywhere in the list is a match. */
+    if (strcmp(if_none_match, "*") == 0)
+        return 1;
+    return strstr(if_none_match, vitals_asset_etag(asset)) != NULL;
 }

@@ -23,4 +23,10 @@ const vitals_asset *vitals_asset_find(const char *path);
 /* Content type for a file name by its extension (for --web-root). */
 const char *vitals_asset_content_type(const char *path);
 
+/* The file's entity tag ("\"<16 hex digits>\""), the same for the life of the binary. */
+const char *vitals_asset_etag(const vitals_asset *asset);
+
+/* Whether an If-None-Match header value names the file's current tag. */
+int vitals_asset_etag_matches(const vitals_asset *asset, const char *if_none_match);
+
 #endif

@@ -188,8 +188,11 @@ static enum MHD_Result route_asset(vitals_http *http, struct MHD_Connection *con
     const vitals_asset *asset = vitals_asset_find(url);
     if (!asset)
         return send_error(conn, MHD_HTTP_NOT_FOUND, "not found", url);
-    return vitals_http_reply(conn, MHD_HTTP_OK, asset->content_type, (void *)asset->data,
-                             asset->size, MHD_RESPMEM_PERSISTENT, NULL, NULL);
+    const char *if_none_match =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    return vitals_http_reply_file(conn, asset->content_type, asset->data, asset->size,
+                                  vitals_asset_etag(asset),
+                                  vitals_asset_etag_matches(asset, if_none_match));
 }
 
 /* ---- POST /api/v1/ingest ---------------------------------------------- */

@@ -47,6 +47,13 @@ enum MHD_Result vitals_http_reply(struct MHD_Connection *conn, unsigned status, 
                                   void *data, size_t len, enum MHD_ResponseMemoryMode mode,
                                   const char *header, const char *value);
 
+/* Answers with an embedded file (static `data`) that the browser may keep
+ * and revalidate: ETag `etag`, Cache-Control: no-cache; a body-less 304
+ * when `not_modified` (the request's If-None-Match named `etag`). */
+enum MHD_Result vitals_http_reply_file(struct MHD_Connection *conn, const char *type,
+                                       const void *data, size_t len, const char *etag,
+                                       gboolean not_modified);
+
 /* Answers with `json` (consumed) as the body, plus one optional header. */
 enum MHD_Result vitals_http_reply_json(struct MHD_Connection *conn, unsigned status, json_t *json,
                                        const char *header, const char *value);

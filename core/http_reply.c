@@ -14,6 +14,7 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -41,25 +42,58 @@ static const char *csp_for(const char *type)
     return g_str_has_prefix(type, "text/html") ? CSP_HTML : CSP_OTHER;
 }
 
-enum MHD_Result vitals_http_reply(struct MHD_Connection *conn, unsigned status, const char *type,
-                                  void *data, size_t len, enum MHD_ResponseMemoryMode mode,
-                                  const char *header, const char *value)
+/* A response with the security headers; `etag` NULL: never stored. */
+static struct MHD_Response *new_response(const char *type, void *data, size_t len,
+                                         enum MHD_ResponseMemoryMode mode, const char *etag)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, data, mode);
     if (!r) {
         if (mode == MHD_RESPMEM_MUST_FREE)
             free(data);
-        return MHD_NO;
+        return NULL;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    for (size_t i = 0; i < G_N_ELEMENTS(common_headers); i++)
-        MHD_add_response_header(r, common_headers[i][0], common_headers[i][1]);
-    MHD_add_response_header(r, "Content-Security-Policy", csp_for(type));
-    if (header)
-        MHD_add_response_header(r, header, value);
+    if (type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    for (size_t i = 0; i < G_N_ELEMENTS(common_headers); i++) {
+        /* A file with a tag may be kept, but is revalidated on every use. */
+        const char *v = etag && !strcmp(common_headers[i][0], MHD_HTTP_HEADER_CACHE_CONTROL)
+                            ? "no-cache" : common_headers[i][1];
+        MHD_add_response_header(r, common_headers[i][0], v);
+    }
+    MHD_add_response_header(r, "Content-Security-Policy", csp_for(type ? type : ""));
+    if (etag)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    return r;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *r)
+{
+    if (!r)
+        return MHD_NO;
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+enum MHD_Result vitals_http_reply(struct MHD_Connection *conn, unsigned status, const char *type,
+                                  void *data, size_t len, enum MHD_ResponseMemoryMode mode,
+                                  const char *header, const char *value)
+{
+    struct MHD_Response *r = new_response(type, data, len, mode, NULL);
+    if (r && header)
+        MHD_add_response_header(r, header, value);
+    return queue(conn, status, r);
+}
+
+enum MHD_Result vitals_http_reply_file(struct MHD_Connection *conn, const char *type,
+                                       const void *data, size_t len, const char *etag,
+                                       gboolean not_modified)
+{
+    if (not_modified) /* 304: the tag and the policies, no body */
+        return queue(conn, MHD_HTTP_NOT_MODIFIED,
+                     new_response(type, NULL, 0, MHD_RESPMEM_PERSISTENT, etag));
+    return queue(conn, MHD_HTTP_OK,
+                 new_response(type, (void *)data, len, MHD_RESPMEM_PERSISTENT, etag));
 }
 
 enum MHD_Result vitals_http_reply_json(struct MHD_Connection *conn, unsigned status, json_t *json,

@@ -69,6 +69,29 @@ describe('HTTP routes', { timeout: 90000 }, () => {
       assert.match(r.body, /uPlot/);
     });
 
+    it('the page and its files carry an ETag: a revalidation gets 304 without a body, a stale tag 200', async () => {
+      for (const file of ['/', '/vendor/uPlot.iife.min.js']) {
+        const first = await request(base, file);
+        const tag = first.headers.etag;
+        assert.match(String(tag), /^"[0-9a-f]{16}"$/, `${file}: ETag ${tag}`);
+        assert.equal(first.headers['cache-control'], 'no-cache', file);
+        const again = await request(base, file, { headers: { 'if-none-match': tag } });
+        assert.equal(again.status, 304, file);
+        assert.equal(again.bytes.length, 0, file);
+        assert.equal(again.headers.etag, tag, file);
+        assert.ok(again.headers['content-security-policy'], `${file}: 304 keeps the policies`);
+        const listed = await request(base, file, { headers: { 'if-none-match': `W/"0", ${tag}` } });
+        assert.equal(listed.status, 304, `${file}: a tag in a list`);
+        const stale = await request(base, file, { headers: { 'if-none-match': '"0000000000000000"' } });
+        assert.equal(stale.status, 200, file);
+        assert.equal(stale.bytes.length, first.bytes.length, file);
+      }
+      // The API is never stored.
+      const api = await request(base, '/api/v1/descriptors');
+      assert.equal(api.headers['cache-control'], 'no-store');
+      assert.equal(api.headers.etag, undefined);
+    });
+
     it('every script, stylesheet and module the page references is served from the host itself', async () => {
       const pageUrl = new URL('/', base);
       const refs = new Set();
