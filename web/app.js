@@ -8,8 +8,15 @@
  *
  * All drawing happens in one requestAnimationFrame per batch of messages
  * (cards, then every chart), and not at all while the tab is hidden; each
- * such update is timed as the performance measure "vitals:update", and the
- * first chart that draws data sets the mark "vitals:first-chart".
+ * such update is timed as the performance measure "vitals:update".
+ *
+ * Page load milestones are User Timing marks (DevTools' Performance panel
+ * shows them; tests read them with nothing injected into the page):
+ *   vitals:boot        the page's first script ran (js/early-socket.js)
+ *   vitals:hello       the hello arrived and was parsed
+ *   vitals:first-chart the first chart drawn with data was painted (js/chart.js)
+ *   vitals:charts-in-view  the charts in view after the hello were painted
+ *   vitals:all-charts  every chart of the first layout was drawn (js/charts.js)
  *
  * The header's controls: the charts' time window (remembered), pause/resume
  * (charts freeze, data keeps arriving, resume catches up) and the theme.
@@ -68,18 +75,37 @@ let frame = 0;
 function requestDraw() {
   dirty = true;
   if (frame || document.hidden) return;
-  frame = requestAnimationFrame(draw);
+  frame = requestAnimationFrame(() => draw());
+}
+
+/*
+ * Draws the charts still waiting (new ones: after the hello, those in view
+ * but the first, then those below the fold) once the browser has painted
+ * what the previous step drew: a task queued by the next frame runs after
+ * that frame's paint.  (Drawing them in the frame itself would hold that
+ * paint back until they are all drawn.)
+ */
+function drawAfterPaint() {
+  dirty = true;
+  if (frame) cancelAnimationFrame(frame);
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    setTimeout(() => {
+      if (!frame) draw();
+    }, 0);
+  });
 }
 
 let measured = 0;
 
-function draw() {
+/* `first`: how many new charts in view to draw now (see Charts.update). */
+function draw(first = Infinity) {
   frame = 0;
   if (!dirty || document.hidden) return;
   dirty = false;
   const start = performance.now();
   cards.update(store);
-  const more = charts.update(store, state.interval);
+  const more = charts.update(store, state.interval, first);
   if (state.lastTs !== null) {
     setText(view.updated, formatClock(state.lastTs));
     setAttr(view.updated, "datetime", new Date(state.lastTs * 1000).toISOString());
@@ -90,7 +116,8 @@ function draw() {
     measured = 1;
   }
   performance.measure("vitals:update", { start, end: performance.now() });
-  if (more) requestDraw();
+  /* New charts still wait: the next ones once these are on screen. */
+  if (more) drawAfterPaint();
 }
 
 document.addEventListener("visibilitychange", () => {
@@ -102,9 +129,10 @@ document.addEventListener("visibilitychange", () => {
 
 /* ---- layout ---- */
 
-function showNotice(title, text) {
+function showNotice(title, text, kind = "info") {
   setText(view.noticeTitle, title);
   setText(view.noticeText, text);
+  view.notice.dataset.kind = kind;
   view.notice.hidden = false;
 }
 
@@ -114,9 +142,14 @@ function rebuild() {
     charts.build(state.descriptors);
   } catch (err) {
     console.error("vitals:", err);
-    showNotice("Charts unavailable", `The dashboard could not draw its charts (${err.message}). Reload the page to try again.`);
+    showNotice("Charts unavailable", `The dashboard could not draw its charts (${err.message}). Reload the page to try again.`, "error");
     return;
   }
+  updateNotice();
+}
+
+/* The notice for what the layout holds: no plugins, nothing to draw, or none. */
+function updateNotice() {
   if (state.descriptors.length === 0 || state.plugins === 0) {
     showNotice("No plugins loaded",
       "Copy a collector plugin (a .so file) into the host's plugins directory: vitals loads it within seconds, " +
@@ -141,7 +174,9 @@ async function checkPlugins() {
     const n = h && typeof h.plugins === "number" ? h.plugins : null;
     if (n !== state.plugins) {
       state.plugins = n;
-      if (state.hello) rebuild();
+      /* Only the notice depends on it (a rebuild here cost a long task
+       * right after the hello, in the way of the first charts). */
+      if (state.hello && view.notice.dataset.kind !== "error") updateNotice();
     }
   } catch {
     /* the socket reports connection trouble; nothing to add here */
@@ -157,6 +192,7 @@ function setDescriptors(list) {
 /* ---- messages ---- */
 
 function onHello(msg) {
+  if (!state.hello) performance.mark("vitals:hello");
   if (msg.protocol !== 2) console.warn(`vitals: host speaks protocol ${msg.protocol}, this page protocol 2`);
   if (typeof msg.interval === "number" && msg.interval > 0) state.interval = msg.interval;
   setText(view.version, typeof msg.version === "string" ? `v${msg.version}` : "");
@@ -165,10 +201,11 @@ function onHello(msg) {
   state.hello = true;
   state.lastTs = store.lastTs;
   rebuild();
-  /* Draw the history at once (not a frame later): the first charts count. */
+  /* Draw the history at once (not a frame later), the topmost chart first:
+   * its task ends, the browser paints it, then the others follow. */
   dirty = true;
   if (frame) cancelAnimationFrame(frame);
-  draw();
+  draw(1);
   checkPlugins();
 }
 

@@ -17,11 +17,12 @@
 // integration tests), plus VITALS_E2E_ARTIFACTS, where screenshots and figures
 // go.  By hand: VITALS_BUILD_DIR=/path/to/build node --test tests/e2e/
 
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NODE_MODULES, ms } from '../integration/host.mjs';
+import { NODE_MODULES, WebSocket, ms, sleep, tempDir } from '../integration/host.mjs';
 
 export * from '../integration/host.mjs';
 
@@ -74,6 +75,75 @@ export async function launchBrowser() {
 export async function closeBrowsers() {
   await Promise.all([...browsers].map((b) => b.close().catch(() => {})));
   browsers.clear();
+}
+
+/**
+ * Headless Chromium with no Playwright at all, driven over the DevTools
+ * protocol by hand: page loads as close to a user's browser as a test gets
+ * (Playwright enables its domains and sets up its worlds in every page).
+ *   const bare = await launchBareChromium();
+ *   const value = await bare.load(url, { width, height, settle: 2000, evaluate: '...' });
+ *   await bare.close();
+ * load() opens `url` in a fresh browser context (Target.createTarget: no
+ * domain is enabled in the page while it loads), waits `settle` ms, then
+ * evaluates the expression `evaluate` once and returns its value.
+ */
+export async function launchBareChromium() {
+  const profile = tempDir('vitals-e2e-bare-');
+  const child = spawn(CHROMIUM, [...CHROMIUM_ARGS, '--headless', '--remote-debugging-port=0',
+    `--user-data-dir=${profile}`, '--no-default-browser-check', '--disable-extensions', 'about:blank'],
+  { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bare chromium did not start: ${stderr}`)), ms(30000));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(stderr);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.once('exit', (code) => reject(new Error(`bare chromium exited (${code}): ${stderr}`)));
+  });
+  child.stderr.resume();
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  let id = 0;
+  const pending = new Map();
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data);
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if (msg.error) p.reject(new Error(`${p.method}: ${msg.error.message}`));
+    else p.resolve(msg.result);
+  });
+  const send = (method, params = {}, sessionId) => new Promise((resolve, reject) => {
+    const n = ++id;
+    pending.set(n, { resolve, reject, method });
+    ws.send(JSON.stringify({ id: n, method, params, ...(sessionId ? { sessionId } : {}) }));
+  });
+  return {
+    version: async () => (await send('Browser.getVersion')).product,
+    async load(pageUrl, { width = 1440, height = 900, settle = 2000, evaluate }) {
+      const { browserContextId } = await send('Target.createBrowserContext', { disposeOnDetach: true });
+      try {
+        await send('Target.createTarget', { url: pageUrl, browserContextId, width, height });
+        await sleep(settle);
+        const { targetInfos } = await send('Target.getTargets');
+        const target = targetInfos.find((t) => t.browserContextId === browserContextId && t.type === 'page');
+        const { sessionId } = await send('Target.attachToTarget', { targetId: target.targetId, flatten: true });
+        const r = await send('Runtime.evaluate', { expression: evaluate, returnByValue: true }, sessionId);
+        if (r.exceptionDetails) throw new Error(`evaluate: ${r.exceptionDetails.text}`);
+        return r.result.value;
+      } finally {
+        await send('Target.disposeBrowserContext', { browserContextId }).catch(() => {});
+      }
+    },
+    async close() {
+      ws.close();
+      child.kill('SIGTERM');
+      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+    },
+  };
 }
 
 /** True for URLs on 127.0.0.1 / localhost (and non-network schemes). */
@@ -194,10 +264,13 @@ function installPageHooks(measure) {
  * requests without pausing them (Playwright's routing stops every request
  * for a round trip to this process, which would be timed as the page's);
  * offsite requests are then recorded, not aborted, and the resolver rules
- * of CHROMIUM_ARGS still keep them from leaving the machine.  Close with
- * page.context().close().
+ * of CHROMIUM_ARGS still keep them from leaving the machine.  `hooks: false`
+ * injects nothing into the page (no init script: window.__vitalsE2E and
+ * plotData() are then missing), so the page runs as in a user's browser;
+ * the perf test reads the dashboard's own performance marks that way.
+ * Close with page.context().close().
  */
-export async function openDashboard(browser, host, { width = 1440, height = 900, path: urlPath = '/', waitUntil = 'load', measure = false, intercept = true } = {}) {
+export async function openDashboard(browser, host, { width = 1440, height = 900, path: urlPath = '/', waitUntil = 'load', measure = false, intercept = true, hooks = true } = {}) {
   const base = typeof host === 'string' ? host.replace(/\/+$/, '') : host.base;
   const context = await browser.newContext({
     viewport: { width, height },
@@ -218,7 +291,7 @@ export async function openDashboard(browser, host, { width = 1440, height = 900,
   } else {
     context.on('request', (req) => { if (!isLocalUrl(req.url())) vitals.offsite.push(req.url()); });
   }
-  await context.addInitScript(installPageHooks, measure);
+  if (hooks) await context.addInitScript(installPageHooks, measure);
 
   const page = await context.newPage();
   page.vitals = vitals;

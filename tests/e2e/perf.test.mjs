@@ -4,7 +4,16 @@
 //   stress  ~90 metrics (30 names: 60 per-name metrics) and 300 samples.
 // Both are fed over UDP at 20 samples a second.  Reports the figures (stdout
 // and <artefacts>/perf.json); asserts only that the page works, never a
-// timing.
+// timing.  Each measured load is three page loads, each in a fresh context:
+//   clean   Playwright with nothing injected, timed by the dashboard's own
+//           User Timing marks (vitals:boot / hello / first-chart /
+//           charts-in-view / all-charts): the headline figures;
+//   bare    the same marks in a second Chromium driven without Playwright
+//           (launchBareChromium; VITALS_PERF_BARE=1 adds it);
+//   hooked  the test's init script (browser.mjs installPageHooks): the
+//           WebSocket's open and first message, uPlot's readiness, and the
+//           live updates' script time.
+// VITALS_PERF_CASES=issue runs one case; VITALS_PERF_LOADS=N measures N loads.
 //
 // VITALS_PERF_WEB_ROOT=DIR serves the page from DIR (the host's --web-root)
 // instead of the embedded one: two dashboards compared on one host binary.
@@ -15,21 +24,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  closeBrowsers, describeErrors, getJson, launchBrowser, openDashboard, plotData, removeTempDirs, sleep,
+  closeBrowsers, describeErrors, getJson, launchBareChromium, launchBrowser, openDashboard, plotData, removeTempDirs, sleep,
   startHost, stopAllHosts, tempDir, waitConnected, waitFor, WebSocket, withTimeout, writeArtifact,
 } from './browser.mjs';
 
 const HISTORY = 300;
 const INTERVAL = 0.05;     // 300 samples in 15 s
-const LOADS = 3;           // page loads measured per case
+const LOADS = Number(process.env.VITALS_PERF_LOADS) || 3;   // page loads measured per case (each: one clean, one hooked)
 const LIVE_MS = 3000;      // live updates measured per load
 const WEB_ROOT = process.env.VITALS_PERF_WEB_ROOT || null;
 
-const CASES = [
+const ALL_CASES = [
   // 23 metrics of the host and its plugins + 2 per name (18) + "other": 60.
   { name: 'issue', what: 'issue 5: 60 metrics, 300 samples', topNames: 18, names: 19, metrics: 60 },
   { name: 'stress', what: 'stress: 60 per-name metrics among ~90, 300 samples', topNames: 30, names: 30 },
 ];
+// VITALS_PERF_CASES=issue (a comma-separated list) runs only those cases.
+const CASES = process.env.VITALS_PERF_CASES
+  ? ALL_CASES.filter((c) => process.env.VITALS_PERF_CASES.split(',').includes(c.name))
+  : ALL_CASES;
 
 const median = (xs) => {
   const s = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
@@ -56,6 +69,74 @@ function startFeeder(sock, port, names) {
   };
   feed();
   return setInterval(feed, 100);
+}
+
+/**
+ * One page load as a user's browser sees it: nothing injected into the page
+ * (no init script, no exposed binding, requests watched and not routed, no
+ * in-page polling while it loads), timed by the dashboard's own User Timing
+ * marks (vitals:boot, vitals:hello, vitals:first-chart, vitals:all-charts),
+ * read once the page has settled.
+ */
+async function measureCleanLoad(browser, host) {
+  const page = await openDashboard(browser, host, { width: 1440, height: 900, hooks: false, waitUntil: 'commit', intercept: false });
+  const read = () => page.evaluate(READ_MARKS);
+  // Polled from here, not in the page (a waitForFunction would run in every frame).
+  await sleep(SETTLE_MS);
+  let t = await read();
+  for (let i = 0; i < 20 && t.allCharts === null; i++) {
+    await sleep(250);
+    t = await read();
+  }
+  assert.deepEqual(page.vitals.offsite, []);
+  assert.equal(page.vitals.errors.length, 0, describeErrors(page.vitals.errors));
+  await page.context().close();
+  return markFigures(t);
+}
+
+/** The same in Chromium with no Playwright at all (launchBareChromium). */
+async function measureBareLoad(bare, host) {
+  return markFigures(await bare.load(`${host.base}/`, { width: 1440, height: 900, settle: SETTLE_MS + 500, evaluate: READ_MARKS }));
+}
+
+const SETTLE_MS = 2000;
+
+// Evaluated in the page once it settled: the navigation entry and the marks.
+const READ_MARKS = `(() => {
+  const mark = (name) => performance.getEntriesByName(name, 'mark')[0]?.startTime ?? null;
+  const nav = performance.getEntriesByType('navigation')[0];
+  const paint = (name) => performance.getEntriesByType('paint').find((e) => e.name === name)?.startTime ?? null;
+  const res = (end) => performance.getEntriesByType('resource').find((e) => e.name.endsWith(end)) || null;
+  const scripts = ['/boot.js', '/uPlot.iife.min.js', '/app.js'].map(res);
+  return {
+    responseEnd: nav ? nav.responseEnd : null,
+    bootRequested: scripts[0] ? scripts[0].startTime : null,
+    scriptsFetched: scripts.every(Boolean) ? Math.max(...scripts.map((e) => e.responseEnd)) : null,
+    domContentLoaded: nav ? nav.domContentLoadedEventEnd : null,
+    fcp: paint('first-contentful-paint'),
+    boot: mark('vitals:boot'),
+    hello: mark('vitals:hello'),
+    firstChart: mark('vitals:first-chart'),
+    inView: mark('vitals:charts-in-view'),
+    allCharts: mark('vitals:all-charts'),
+  };
+})()`;
+
+function markFigures(t) {
+  assert.ok(t.firstChart !== null, 'the page marked vitals:first-chart');
+  return {
+    responseEndMs: round(t.responseEnd),
+    bootRequestedMs: round(t.bootRequested),
+    scriptsFetchedMs: round(t.scriptsFetched),
+    bootMs: round(t.boot),
+    domContentLoadedMs: round(t.domContentLoaded),
+    firstContentfulPaintMs: round(t.fcp),
+    helloMs: round(t.hello),
+    firstChartMs: round(t.firstChart),
+    chartsInViewMs: round(t.inView),
+    allChartsMs: round(t.allCharts),
+    helloToFirstChartMs: round(t.firstChart - t.hello),
+  };
 }
 
 /** One page load, measured: timings from navigation start, then LIVE_MS of live updates. */
@@ -85,7 +166,10 @@ async function measureLoad(browser, host) {
     const nav = performance.getEntriesByType('navigation')[0];
     const paint = (name) => performance.getEntriesByType('paint').find((e) => e.name === name)?.startTime ?? null;
     const loaded = performance.getEntriesByType('resource').filter((e) => !['fetch', 'xmlhttprequest'].includes(e.initiatorType));
+    const mark = (name) => performance.getEntriesByName(name, 'mark')[0]?.startTime ?? null;
     return {
+      boot: mark('vitals:boot'),
+      markFirstChart: mark('vitals:first-chart'),
       responseEnd: nav ? nav.responseEnd : null,
       domContentLoaded: nav ? nav.domContentLoadedEventEnd : null,
       load: nav ? nav.loadEventEnd : null,
@@ -106,12 +190,14 @@ async function measureLoad(browser, host) {
   const cdpScript = (m1.ScriptDuration - m0.ScriptDuration) * 1000;
   const cdpTask = (m1.TaskDuration - m0.TaskDuration) * 1000;
   const load = {
+    bootMs: round(t.boot),
     domContentLoadedMs: round(t.domContentLoaded),
     uplotReadyMs: round(t.uplot),
     scriptsRanMs: round(t.adopted),
     wsOpenMs: round(t.wsOpen),
     helloArrivedMs: round(t.hello),
     firstChartMs: round(t.firstChart),
+    markFirstChartMs: round(t.markFirstChart),
     helloToFirstChartMs: round(t.firstChart - Math.max(t.hello, t.adopted ?? 0)),
     allChartsMs: round(t.allCharts),
     chartsWithData: t.chartsWithData,
@@ -138,7 +224,7 @@ async function measureLoad(browser, host) {
 }
 
 /** A host holding HISTORY samples of `c`'s metrics, measured LOADS times; the case's report. */
-async function runCase(browser, c) {
+async function runCase(browser, bare, c) {
   const config = path.join(tempDir('vitals-e2e-perf-'), 'vitals.ini');
   fs.writeFileSync(config, `[host]\nhistory = ${HISTORY}\n\n[plugin:action]\ntop_names = ${c.topNames}\n`);
   const args = ['--ingest-port', '0', ...(WEB_ROOT ? ['--web-root', WEB_ROOT] : [])];
@@ -166,14 +252,27 @@ async function runCase(browser, c) {
     ws.terminate();
 
     const loads = [];
-    for (let n = 0; n < LOADS; n++) loads.push(await measureLoad(browser, host));
+    const clean = [];
+    const bareLoads = [];
+    for (let n = 0; n < LOADS; n++) {
+      clean.push(await measureCleanLoad(browser, host));
+      if (bare) bareLoads.push(await measureBareLoad(bare, host));
+      loads.push(await measureLoad(browser, host));
+    }
     const med = (key, d = 1) => round(median(loads.map((l) => l[key])), d);
+    const mmed = (list) => Object.fromEntries(['responseEndMs', 'scriptsFetchedMs', 'bootMs', 'domContentLoadedMs', 'helloMs', 'firstChartMs', 'chartsInViewMs', 'allChartsMs',
+      'helloToFirstChartMs'].map((k) => [`${k}Median`, round(median(list.map((l) => l[k])))]));
     return {
       case: c.name,
       what: c.what,
       host: { interval: INTERVAL, history: HISTORY, metrics: descriptors.length, perNameMetrics: perName.length, helloBytes },
       loads,
+      marks: mmed(clean),
+      cleanLoads: clean,
+      bareMarks: bare ? mmed(bareLoads) : null,
+      bareLoads,
       summary: {
+        bootMsMedian: med('bootMs'),
         domContentLoadedMsMedian: med('domContentLoadedMs'),
         helloArrivedMsMedian: med('helloArrivedMs'),
         firstChartMsMedian: med('firstChartMs'),
@@ -192,14 +291,18 @@ async function runCase(browser, c) {
 
 describe('dashboard performance with a full host', () => {
   let browser;
+  let bare = null;
   const reports = [];
 
   before(async () => {
     browser = await launchBrowser();
+    // VITALS_PERF_BARE=1 adds loads in a Chromium without Playwright (slow: CI leaves them out).
+    if (process.env.VITALS_PERF_BARE === '1') bare = await launchBareChromium();
   });
 
   after(async () => {
     await closeBrowsers();
+    if (bare) await bare.close();
     await stopAllHosts();
     removeTempDirs();
     if (!reports.length) return;
@@ -210,6 +313,18 @@ describe('dashboard performance with a full host', () => {
       loadavg: (await import('node:os')).loadavg().map((x) => round(x, 2)),
       notes: [
         'every *Ms but the live ones: performance.now() in the page, i.e. ms since navigation start',
+        'marks / cleanLoads: a page load with nothing injected (no init script, requests not routed, read once ' +
+          'settled), timed by the dashboard\'s own User Timing marks: vitals:boot (its first script ran), ' +
+          'vitals:hello (the hello received and parsed), vitals:first-chart (the first chart drawn with data painted: ' +
+          'a task queued by the next frame ran), ' +
+          'vitals:charts-in-view (the charts in view painted), vitals:all-charts (every chart drawn once); ' +
+          'the headline figures. responseEndMs: the page\'s own ' +
+          'response; scriptsFetchedMs: the last of boot.js, uPlot and app.js fetched (resource timing)',
+        'bareMarks / bareLoads: the same marks in a second headless Chromium driven over the DevTools protocol ' +
+          'by hand (no Playwright: the page opened with Target.createTarget, nothing enabled in it while it loads)',
+        'loads: page loads with the test\'s hooks injected (init script: a uPlot proxy, a WebSocket subclass, a ' +
+          'requestAnimationFrame wrapper), for the figures the page does not mark and the live updates; bootMs ' +
+          'there minus bootMs of the clean loads is what the hooks cost before the page\'s first script',
         'domContentLoadedMs: the navigation entry\'s domContentLoadedEventEnd (every deferred and module script has run)',
         'uplotReadyMs: the charting library defined window.uPlot; scriptsRanMs: the dashboard\'s script took over ' +
           'the WebSocket js/early-socket.js opened (the end of its start-up)',
@@ -229,6 +344,9 @@ describe('dashboard performance with a full host', () => {
     for (const r of reports) {
       console.log(`${r.case} (${r.host.metrics} metrics, ${r.host.history} samples, hello ${r.host.helloBytes} bytes): ` +
         JSON.stringify(r.summary));
+      console.log(`${r.case}, marks of clean loads (nothing injected): ${JSON.stringify(r.marks)}`);
+      console.table(r.cleanLoads);
+      if (r.bareMarks) console.log(`${r.case}, marks in Chromium without Playwright: ${JSON.stringify(r.bareMarks)}`);
       console.table(r.loads);
     }
     console.log(`loadavg ${report.loadavg.join(' ')}; figures: ${file}`);
@@ -236,7 +354,7 @@ describe('dashboard performance with a full host', () => {
 
   for (const c of CASES) {
     it(`${c.what}: reports load and update times`, async () => {
-      reports.push(await runCase(browser, c));
+      reports.push(await runCase(browser, bare, c));
     });
   }
 });

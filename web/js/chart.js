@@ -31,6 +31,14 @@ const COUNT_INCRS = Array.from({ length: 13 }, (_, e) => [1, 2, 5].map((m) => m 
 let firstChartMarked = false;
 let serial = 0;
 
+/*
+ * Sets the User Timing mark `name` once what was just drawn is painted: a
+ * task queued by the next frame runs after that frame's paint.
+ */
+export function markPainted(name) {
+  requestAnimationFrame(() => setTimeout(() => performance.mark(name), 0));
+}
+
 /* The chart colours of the current theme, from the CSS variables. */
 export function readColours() {
   const cs = getComputedStyle(document.documentElement);
@@ -272,7 +280,7 @@ export class Chart {
         draw: [(u) => {
           if (!firstChartMarked && u.data[0].length > 0) {
             firstChartMarked = true;
-            performance.mark("vitals:first-chart");
+            markPainted("vitals:first-chart");
           }
         }],
       },

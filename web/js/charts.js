@@ -13,13 +13,16 @@
  * catches up at once. chart.js draws one chart.
  */
 
-import { Chart, readColours } from "./chart.js";
+import { Chart, readColours, markPainted } from "./chart.js";
 import { formatClock, isNumber } from "./format.js";
 import { byPriority, priorityOf, titleOf, precisionOf, KIND, HIST } from "./descriptors.js";
 
 /* The windows offered, in seconds (null: everything held). */
 export const WINDOWS = Object.freeze({ "60": 60, "300": 300, all: null });
 export const DEFAULT_WINDOW = "60";
+
+let allChartsMarked = false;
+let inViewMarked = false;
 
 /* Charts far from the viewport redraw at most this often. */
 const OFFSCREEN_EVERY_MS = 2000;
@@ -261,15 +264,27 @@ export class Charts {
       c.stale = false;
       this.fresh.delete(c);
     }
+    if (!allChartsMarked && this.fresh.size === 0 && list.length) {
+      allChartsMarked = true;
+      performance.mark("vitals:all-charts");
+      if (!inViewMarked) {
+        inViewMarked = true;
+        markPainted("vitals:charts-in-view");
+      }
+    }
   }
 
   /*
    * Redraws the charts over the window ending at the newest sample: those
    * near the viewport every time, the others every OFFSCREEN_EVERY_MS (so
    * their text alternatives stay current); while paused, only new charts.
-   * True when some new chart still waits for the next frame.
+   * New charts come in view order: at most `first` of those that start in
+   * the viewport now (after the hello: the topmost, so it is painted before
+   * the others are made), the rest of those in view on the next call, the
+   * ones below the fold on the call after that.  True when some new chart
+   * still waits.
    */
-  update(store, interval) {
+  update(store, interval, first = Infinity) {
     if (store.lastTs === null) return false;
     if (this.paused) {
       if (this.fresh.size) this.#fill([...this.fresh], store, interval, true);
@@ -280,20 +295,32 @@ export class Charts {
     const fold = window.innerHeight;
     const due = [];
     let more = false;
+    let budget = first;
+    const hadFresh = this.fresh.size > 0;
     /* All reads (positions) before any write (drawing), so at most one layout. */
     for (const c of this.charts.values()) {
       let go = this.visible.has(c) || now - c.filledAt >= OFFSCREEN_EVERY_MS;
       if (this.fresh.has(c)) {
-        /* A new chart that does not start in the viewport waits one frame, so
-         * the ones in view are drawn (and painted) sooner: after the hello,
-         * they are what the page shows first. */
-        go = c.deferred || this.visible.has(c) || c.root.getBoundingClientRect().top < fold;
-        if (!go) c.deferred = more = true;
+        if (c.deferred) {
+          go = true;
+        } else if (this.visible.has(c) || c.root.getBoundingClientRect().top < fold) {
+          go = budget-- > 0;
+        } else {
+          /* Below the fold: after those in view are drawn (and painted). */
+          go = false;
+          if (budget >= 0) c.deferred = true;
+        }
+        if (!go) more = true;
       }
       if (go) due.push(c);
       else c.stale = true;
     }
     this.#fill(due, store, interval, false);
+    /* Every new chart in view drawn (here, or by #onVisible before): mark it once painted. */
+    if (!inViewMarked && hadFresh && budget >= 0) {
+      inViewMarked = true;
+      markPainted("vitals:charts-in-view");
+    }
     return more;
   }
 

@@ -7,8 +7,12 @@
  * before js/socket.js takes the socket over wait here, in order; socket.js
  * adopts the socket when its URL is the one it would open itself, and closes
  * it otherwise.  Nothing here draws or parses.
+ *
+ * It also sets the page's first User Timing mark, "vitals:boot": when the
+ * first script of the page ran (see app.js for the others).
  */
 (function () {
+  if (window.performance && performance.mark) performance.mark("vitals:boot");
   if (!("WebSocket" in window)) return;
   /* The URL js/socket.js socketUrl() makes, token and all: it adopts this
    * socket only when the two agree. */
