@@ -1,5 +1,6 @@
 // security.test.mjs — who may use a host, and what every answer tells a
 // browser:
+//   - told nothing, the host binds 127.0.0.1 (HTTP and StatsD);
 //   - a non-loopback listen address without [host] auth_token (or
 //     allow_anonymous = true) is refused at start with one clear line;
 //   - with a token: /api/…, /metrics and the WebSocket handshake answer 401
@@ -51,6 +52,40 @@ describe('listening beyond loopback', { timeout: 60000 }, () => {
   after(async () => {
     await stopAllHosts();
     removeTempDirs();
+  });
+
+  it('told nothing, the host binds its HTTP and StatsD sockets to 127.0.0.1 only', async () => {
+    // An empty config and no --host: the defaults alone decide.
+    const host = spawnHost(['--config', writeConfig(''), '--port', '0', '--plugins-dir', PLUGINS_DIR]);
+    await waitFor(() => {
+      if (host.exited) throw new Error(`host exited\n${host.describe()}`);
+      return /^vitals listening on /m.test(host.stdout);
+    }, { timeout: 15000, what: `the listening line of\n${host.describe()}` });
+    assert.match(host.stdout, /^vitals listening on http:\/\/127\.0\.0\.1:\d+\/$/m);
+    assert.match(host.stderr, /StatsD on udp 127\.0\.0\.1:\d+/);
+
+    // Every socket the host's process holds, as the kernel sees it: a
+    // listening TCP socket or a UDP socket on any other address fails.
+    const inodes = new Set();
+    for (const fd of fs.readdirSync(`/proc/${host.pid}/fd`)) {
+      let link = '';
+      try { link = fs.readlinkSync(`/proc/${host.pid}/fd/${fd}`); } catch { /* closed meanwhile */ }
+      const m = /^socket:\[(\d+)\]$/.exec(link);
+      if (m) inodes.add(m[1]);
+    }
+    const bound = [];
+    for (const table of ['tcp', 'tcp6', 'udp', 'udp6']) {
+      for (const line of fs.readFileSync(`/proc/net/${table}`, 'utf8').trim().split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);   // sl local rem st … uid timeout inode
+        if (!inodes.has(f[9])) continue;
+        if (table.startsWith('tcp') && f[3] !== '0A') continue;   // only listening TCP sockets
+        bound.push(`${table} ${f[1]}`);
+      }
+    }
+    assert.equal(bound.filter((b) => b.startsWith('tcp')).length, 1, bound.join('\n'));
+    assert.equal(bound.filter((b) => b.startsWith('udp')).length, 1, bound.join('\n'));
+    for (const b of bound) assert.match(b, /^(tcp|udp) 0100007F:/, `${b} is not 127.0.0.1`);
+    await host.kill();
   });
 
   it('0.0.0.0 without auth_token is refused with one line naming the way out', async () => {
